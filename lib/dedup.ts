@@ -1,0 +1,136 @@
+/**
+ * The domain operations of PutPlace, free of HTTP: register files, store blobs, find
+ * files by digest. The blob index is the dedup truth; it only ever records a blob after
+ * the blob store has durably published verified bytes.
+ */
+import { type Digest, DigestWriter, EMPTY_DIGEST } from "./digest.ts";
+import { AppError, short } from "./errors.ts";
+import type { FileMetadata, FileRecord, UpsertOutcome } from "./models/file.ts";
+import type { BlobStore, PutResult } from "./blob_store/mod.ts";
+import type { MetadataStore } from "./metadata_store/mod.ts";
+
+export interface Stores {
+  metadata: MetadataStore;
+  blobs: BlobStore;
+}
+
+export interface Registration {
+  file: FileRecord;
+  outcome: UpsertOutcome;
+  /** True when the server does not hold the blob yet (never for empty files). */
+  uploadRequired: boolean;
+}
+
+/** True for the digests whose blob never needs uploading (the empty blob). */
+function alwaysStored(digest: Digest): boolean {
+  return digest === EMPTY_DIGEST;
+}
+
+export async function registerFiles(
+  stores: Stores,
+  files: readonly FileMetadata[],
+  now = new Date(),
+): Promise<Registration[]> {
+  const results = await stores.metadata.files.upsertMany(files, now);
+  const candidates = [
+    ...new Set(
+      results.map((r) => r.file.sha256).filter((d) => !alwaysStored(d)),
+    ),
+  ];
+  const missing = new Set(await stores.metadata.blobs.missing(candidates));
+  return results.map(({ file, outcome }) => ({
+    file,
+    outcome,
+    uploadRequired: file.file_size > 0 && missing.has(file.sha256),
+  }));
+}
+
+export async function registerFile(
+  stores: Stores,
+  file: FileMetadata,
+  now = new Date(),
+): Promise<Registration> {
+  const [registration] = await registerFiles(stores, [file], now);
+  return registration;
+}
+
+/** Of these digests, those the server still needs, each once. */
+export async function missingBlobs(stores: Stores, digests: readonly Digest[]): Promise<Digest[]> {
+  return await stores.metadata.blobs.missing(digests.filter((d) => !alwaysStored(d)));
+}
+
+export async function isStored(stores: Stores, digest: Digest): Promise<boolean> {
+  return alwaysStored(digest) || await stores.metadata.blobs.has(digest);
+}
+
+/**
+ * Stores the bytes of `body` as blob `digest`. Already stored: the bytes are still read
+ * and verified (a mismatch is still `digest_mismatch`) but nothing is rewritten.
+ * `epochFile` is the file whose upload this is, recorded when the blob is new.
+ */
+export async function storeBlob(
+  stores: Stores,
+  digest: Digest,
+  body: ReadableStream<Uint8Array>,
+  options: { size?: number; epochFile?: FileRecord | null } = {},
+): Promise<PutResult> {
+  const stored = alwaysStored(digest) ||
+    (await stores.metadata.blobs.has(digest) && await stores.blobs.has(digest));
+  if (stored) return { created: false, size: await verifyOnly(digest, options.size, body) };
+  // Not stored, or indexed but lost from the blob store: (re)write, then index.
+  const result = await stores.blobs.put(digest, options.size, body);
+  await stores.metadata.blobs.record(
+    { digest, size: result.size, epoch_file_id: options.epochFile?.id ?? null },
+    new Date(),
+  );
+  return result;
+}
+
+/** Reads and hashes a body without keeping it. */
+async function verifyOnly(
+  digest: Digest,
+  size: number | undefined,
+  body: ReadableStream<Uint8Array>,
+): Promise<number> {
+  const hasher = new DigestWriter();
+  try {
+    for await (const chunk of body) hasher.update(chunk);
+  } catch (error) {
+    throw new AppError(
+      "invalid_input",
+      `Cannot store blob "${short(digest)}": the upload ended early`,
+      {
+        cause: error,
+      },
+    );
+  }
+  if (size !== undefined && hasher.size !== size) {
+    throw new AppError(
+      "invalid_input",
+      `Cannot store blob "${short(digest)}": ${hasher.size} bytes arrived, ${size} declared`,
+    );
+  }
+  const actual = hasher.digest();
+  if (actual !== digest) {
+    throw new AppError(
+      "digest_mismatch",
+      `Cannot store blob "${short(digest)}": bytes hash to "${short(actual)}"`,
+    );
+  }
+  return hasher.size;
+}
+
+/** The files holding `digest`: the epoch file first, then the others oldest first. */
+export async function filesWithDigest(
+  stores: Stores,
+  digest: Digest,
+  limit = 100,
+): Promise<FileRecord[]> {
+  const [blob, files] = await Promise.all([
+    stores.metadata.blobs.get(digest),
+    stores.metadata.files.findByDigest(digest, limit),
+  ]);
+  const epochIndex = blob?.epoch_file_id ? files.findIndex((f) => f.id === blob.epoch_file_id) : -1;
+  if (epochIndex > 0) files.unshift(...files.splice(epochIndex, 1));
+  return files;
+}

@@ -1,0 +1,82 @@
+/**
+ * Digests: lowercase hex SHA-256 of a blob, and the streaming hash that produces them.
+ * Hashing uses node:crypto, which in Deno runs ~15x faster than crypto.subtle.
+ */
+import { createHash, type Hash } from "node:crypto";
+import { AppError, short } from "./errors.ts";
+
+declare const digestBrand: unique symbol;
+export type Digest = string & { readonly [digestBrand]: true };
+
+const DIGEST_PATTERN = /^[0-9a-f]{64}$/;
+
+/** The digest of zero bytes: always "stored", never uploaded. */
+export const EMPTY_DIGEST =
+  "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855" as Digest;
+
+export function isDigest(value: unknown): value is Digest {
+  return typeof value === "string" && DIGEST_PATTERN.test(value);
+}
+
+/** Accepts exactly 64 lowercase hex characters; anything else is `invalid_input`. */
+export function parseDigest(value: string): Digest {
+  if (!isDigest(value)) {
+    throw new AppError(
+      "invalid_input",
+      `Invalid digest "${short(String(value), 80)}": expected 64 lowercase hex characters`,
+    );
+  }
+  return value;
+}
+
+/** Incremental SHA-256 that also counts bytes. */
+export class DigestWriter {
+  #hash: Hash = createHash("sha256");
+  #size = 0;
+
+  update(chunk: Uint8Array): void {
+    this.#hash.update(chunk);
+    this.#size += chunk.byteLength;
+  }
+
+  get size(): number {
+    return this.#size;
+  }
+
+  digest(): Digest {
+    return this.#hash.digest("hex") as Digest;
+  }
+}
+
+/**
+ * A pass-through stream that hashes what flows through it. After the stream ends,
+ * `result()` gives the digest and byte count.
+ */
+export function digestingStream(): {
+  stream: TransformStream<Uint8Array, Uint8Array>;
+  result: () => { digest: Digest; size: number };
+} {
+  const writer = new DigestWriter();
+  let final: { digest: Digest; size: number } | undefined;
+  const stream = new TransformStream<Uint8Array, Uint8Array>({
+    transform(chunk, controller) {
+      writer.update(chunk);
+      controller.enqueue(chunk);
+    },
+    flush() {
+      final = { digest: writer.digest(), size: writer.size };
+    },
+  });
+  return {
+    stream,
+    result: () => {
+      if (!final) throw new AppError("internal", "Digest read before the stream ended");
+      return final;
+    },
+  };
+}
+
+/** Digest of in-memory bytes (tests and small values only; files use `hashFile`). */
+export function digestOf(bytes: Uint8Array | string): Digest {
+  return createHash("sha256").update(bytes).digest("hex") as Digest;
+}

@@ -1,0 +1,405 @@
+/**
+ * Embedded metadata store on SQLite (`node:sqlite`). WAL journal with
+ * `synchronous=NORMAL`: a committed transaction survives a crash of the server
+ * process (the WAL is in the OS before `COMMIT` returns); group commit keeps
+ * registration fast. `:memory:` gives a private in-memory store for tests.
+ */
+import { DatabaseSync, type SQLInputValue, type StatementSync } from "node:sqlite";
+import { dirname } from "node:path";
+import type { Digest } from "../digest.ts";
+import { AppError } from "../errors.ts";
+import { newId } from "../ids.ts";
+import type { FileHistoryEntry, FileMetadata, FileRecord, UpsertOutcome } from "../models/file.ts";
+import type { ApiKeyRecord, Scope } from "../models/api_key.ts";
+import type { ApiKeyStore, BlobIndex, BlobRecord, FileIndex, MetadataStore } from "./mod.ts";
+
+const SCHEMA_VERSION = 1;
+
+const SCHEMA = `
+CREATE TABLE IF NOT EXISTS files (
+  id TEXT PRIMARY KEY,
+  hostname TEXT NOT NULL,
+  filepath TEXT NOT NULL,
+  ip_address TEXT NOT NULL,
+  sha256 TEXT NOT NULL,
+  file_size INTEGER NOT NULL,
+  file_mode INTEGER NOT NULL,
+  file_uid INTEGER NOT NULL,
+  file_gid INTEGER NOT NULL,
+  file_mtime REAL NOT NULL,
+  file_atime REAL NOT NULL,
+  file_ctime REAL NOT NULL,
+  created_at TEXT NOT NULL,
+  updated_at TEXT NOT NULL,
+  UNIQUE (hostname, filepath)
+);
+CREATE INDEX IF NOT EXISTS files_by_digest ON files (sha256, created_at);
+CREATE TABLE IF NOT EXISTS file_history (
+  file_id TEXT NOT NULL REFERENCES files (id) ON DELETE CASCADE,
+  sha256 TEXT NOT NULL,
+  file_size INTEGER NOT NULL,
+  file_mtime REAL NOT NULL,
+  replaced_at TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS file_history_by_file ON file_history (file_id, replaced_at);
+CREATE TABLE IF NOT EXISTS blobs (
+  digest TEXT PRIMARY KEY,
+  size INTEGER NOT NULL,
+  stored_at TEXT NOT NULL,
+  epoch_file_id TEXT
+) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS api_keys (
+  id TEXT PRIMARY KEY,
+  key_hash TEXT NOT NULL UNIQUE,
+  name TEXT NOT NULL,
+  description TEXT,
+  scope TEXT NOT NULL,
+  created_at TEXT NOT NULL,
+  last_used_at TEXT,
+  revoked_at TEXT
+);
+`;
+
+export async function openSqliteMetadataStore(path: string): Promise<MetadataStore> {
+  try {
+    if (path !== ":memory:") await Deno.mkdir(dirname(path), { recursive: true });
+    const db = new DatabaseSync(path);
+    db.exec("PRAGMA journal_mode = WAL");
+    db.exec("PRAGMA synchronous = NORMAL");
+    db.exec("PRAGMA busy_timeout = 5000");
+    db.exec("PRAGMA foreign_keys = ON");
+    const version = Number(
+      (db.prepare("PRAGMA user_version").get() as { user_version: number })
+        .user_version,
+    );
+    if (version > SCHEMA_VERSION) {
+      db.close();
+      throw new AppError(
+        "unavailable",
+        `Metadata database "${path}" has schema version ${version}; this ppserver knows up to ${SCHEMA_VERSION}`,
+      );
+    }
+    db.exec(SCHEMA);
+    db.exec(`PRAGMA user_version = ${SCHEMA_VERSION}`);
+    return new SqliteMetadataStore(db);
+  } catch (error) {
+    if (error instanceof AppError) throw error;
+    throw new AppError(
+      "unavailable",
+      `Cannot open metadata database "${path}": ${(error as Error).message}`,
+      { cause: error },
+    );
+  }
+}
+
+class SqliteMetadataStore implements MetadataStore {
+  readonly kind = "sqlite";
+  readonly files: FileIndex;
+  readonly blobs: BlobIndex;
+  readonly apiKeys: ApiKeyStore;
+  #db: DatabaseSync;
+
+  constructor(db: DatabaseSync) {
+    this.#db = db;
+    const sql = new Statements(db);
+    this.files = new SqliteFileIndex(db, sql);
+    this.blobs = new SqliteBlobIndex(db, sql);
+    this.apiKeys = new SqliteApiKeyStore(sql);
+  }
+
+  ping(): Promise<void> {
+    return run(() => {
+      this.#db.prepare("SELECT 1").get();
+    });
+  }
+
+  [Symbol.asyncDispose](): Promise<void> {
+    if (this.#db.isOpen) this.#db.close();
+    return Promise.resolve();
+  }
+}
+
+/** Prepared statements, made once per store. */
+class Statements {
+  readonly #db: DatabaseSync;
+  readonly #cache = new Map<string, StatementSync>();
+  constructor(db: DatabaseSync) {
+    this.#db = db;
+  }
+  get(text: string): StatementSync {
+    let statement = this.#cache.get(text);
+    if (!statement) {
+      statement = this.#db.prepare(text);
+      this.#cache.set(text, statement);
+    }
+    return statement;
+  }
+}
+
+const FILE_FIELDS = [
+  "ip_address",
+  "sha256",
+  "file_size",
+  "file_mode",
+  "file_uid",
+  "file_gid",
+  "file_mtime",
+  "file_atime",
+  "file_ctime",
+] as const;
+
+class SqliteFileIndex implements FileIndex {
+  constructor(private readonly db: DatabaseSync, private readonly sql: Statements) {}
+
+  upsertMany(
+    files: readonly FileMetadata[],
+    now: Date,
+  ): Promise<{ file: FileRecord; outcome: UpsertOutcome }[]> {
+    return run(() => transaction(this.db, () => files.map((file) => this.#upsert(file, now))));
+  }
+
+  #upsert(input: FileMetadata, now: Date): { file: FileRecord; outcome: UpsertOutcome } {
+    const at = now.toISOString();
+    const existing = this.#getSync(input.hostname, input.filepath);
+    if (!existing) {
+      const file: FileRecord = {
+        id: newId(now.getTime()),
+        ...input,
+        created_at: at,
+        updated_at: at,
+      };
+      this.sql.get(
+        `INSERT INTO files (id, hostname, filepath, ip_address, sha256, file_size, file_mode,
+          file_uid, file_gid, file_mtime, file_atime, file_ctime, created_at, updated_at)
+         VALUES (:id, :hostname, :filepath, :ip_address, :sha256, :file_size, :file_mode,
+          :file_uid, :file_gid, :file_mtime, :file_atime, :file_ctime, :created_at, :updated_at)`,
+      ).run(file as unknown as Record<string, SQLInputValue>);
+      return { file, outcome: "created" };
+    }
+    if (FILE_FIELDS.every((field) => existing[field] === input[field])) {
+      return { file: existing, outcome: "unchanged" };
+    }
+    if (existing.sha256 !== input.sha256) {
+      this.sql.get(
+        `INSERT INTO file_history (file_id, sha256, file_size, file_mtime, replaced_at)
+         VALUES (?, ?, ?, ?, ?)`,
+      ).run(existing.id, existing.sha256, existing.file_size, existing.file_mtime, at);
+    }
+    const file: FileRecord = { ...existing, ...input, updated_at: at };
+    this.sql.get(
+      `UPDATE files SET ip_address = :ip_address, sha256 = :sha256, file_size = :file_size,
+        file_mode = :file_mode, file_uid = :file_uid, file_gid = :file_gid,
+        file_mtime = :file_mtime, file_atime = :file_atime, file_ctime = :file_ctime,
+        updated_at = :updated_at WHERE id = :id`,
+    ).run({
+      id: file.id,
+      ip_address: file.ip_address,
+      sha256: file.sha256,
+      file_size: file.file_size,
+      file_mode: file.file_mode,
+      file_uid: file.file_uid,
+      file_gid: file.file_gid,
+      file_mtime: file.file_mtime,
+      file_atime: file.file_atime,
+      file_ctime: file.file_ctime,
+      updated_at: file.updated_at,
+    });
+    return { file, outcome: "updated" };
+  }
+
+  #getSync(hostname: string, filepath: string): FileRecord | null {
+    const row = this.sql.get("SELECT * FROM files WHERE hostname = ? AND filepath = ?").get(
+      hostname,
+      filepath,
+    );
+    return row ? fileOf(row) : null;
+  }
+
+  get(hostname: string, filepath: string): Promise<FileRecord | null> {
+    return run(() => this.#getSync(hostname, filepath));
+  }
+
+  getById(id: string): Promise<FileRecord | null> {
+    return run(() => {
+      const row = this.sql.get("SELECT * FROM files WHERE id = ?").get(id);
+      return row ? fileOf(row) : null;
+    });
+  }
+
+  findByDigest(digest: Digest, limit: number): Promise<FileRecord[]> {
+    return run(() =>
+      this.sql.get("SELECT * FROM files WHERE sha256 = ? ORDER BY created_at, id LIMIT ?")
+        .all(digest, limit).map(fileOf)
+    );
+  }
+
+  history(hostname: string, filepath: string): Promise<FileHistoryEntry[]> {
+    return run(() =>
+      this.sql.get(
+        `SELECT h.sha256, h.file_size, h.file_mtime, h.replaced_at FROM file_history h
+         JOIN files f ON f.id = h.file_id WHERE f.hostname = ? AND f.filepath = ?
+         ORDER BY h.replaced_at DESC, h.rowid DESC`,
+      ).all(hostname, filepath).map((row) => ({ ...row }) as unknown as FileHistoryEntry)
+    );
+  }
+
+  count(): Promise<number> {
+    return run(() =>
+      Number((this.sql.get("SELECT count(*) AS n FROM files").get() as { n: number }).n)
+    );
+  }
+}
+
+class SqliteBlobIndex implements BlobIndex {
+  constructor(private readonly db: DatabaseSync, private readonly sql: Statements) {}
+
+  has(digest: Digest): Promise<boolean> {
+    return run(() =>
+      this.sql.get("SELECT 1 FROM blobs WHERE digest = ?").get(digest) !== undefined
+    );
+  }
+
+  get(digest: Digest): Promise<BlobRecord | null> {
+    return run(() => {
+      const row = this.sql.get("SELECT * FROM blobs WHERE digest = ?").get(digest);
+      return row ? ({ ...row }) as unknown as BlobRecord : null;
+    });
+  }
+
+  missing(digests: readonly Digest[]): Promise<Digest[]> {
+    return run(() => {
+      const lookup = this.sql.get("SELECT 1 FROM blobs WHERE digest = ?");
+      const seen = new Set<Digest>();
+      const missing: Digest[] = [];
+      for (const digest of digests) {
+        if (seen.has(digest)) continue;
+        seen.add(digest);
+        if (lookup.get(digest) === undefined) missing.push(digest);
+      }
+      return missing;
+    });
+  }
+
+  record(blob: Omit<BlobRecord, "stored_at">, now: Date): Promise<boolean> {
+    return run(() => {
+      const result = this.sql.get(
+        `INSERT INTO blobs (digest, size, stored_at, epoch_file_id) VALUES (?, ?, ?, ?)
+         ON CONFLICT (digest) DO NOTHING`,
+      ).run(blob.digest, blob.size, now.toISOString(), blob.epoch_file_id);
+      return Number(result.changes) === 1;
+    });
+  }
+
+  remove(digest: Digest): Promise<void> {
+    return run(() => {
+      this.sql.get("DELETE FROM blobs WHERE digest = ?").run(digest);
+    });
+  }
+}
+
+class SqliteApiKeyStore implements ApiKeyStore {
+  constructor(private readonly sql: Statements) {}
+
+  create(
+    key: { name: string; description: string | null; scope: Scope; key_hash: string },
+    now: Date,
+  ): Promise<ApiKeyRecord> {
+    return run(() => {
+      const record: ApiKeyRecord = {
+        id: newId(now.getTime()),
+        ...key,
+        created_at: now.toISOString(),
+        last_used_at: null,
+        revoked_at: null,
+      };
+      this.sql.get(
+        `INSERT INTO api_keys (id, key_hash, name, description, scope, created_at)
+         VALUES (?, ?, ?, ?, ?, ?)`,
+      ).run(
+        record.id,
+        record.key_hash,
+        record.name,
+        record.description,
+        record.scope,
+        record.created_at,
+      );
+      return record;
+    });
+  }
+
+  findByHash(keyHash: string): Promise<ApiKeyRecord | null> {
+    return run(() => {
+      const row = this.sql.get("SELECT * FROM api_keys WHERE key_hash = ?").get(keyHash);
+      return row ? ({ ...row }) as unknown as ApiKeyRecord : null;
+    });
+  }
+
+  get(id: string): Promise<ApiKeyRecord | null> {
+    return run(() => {
+      const row = this.sql.get("SELECT * FROM api_keys WHERE id = ?").get(id);
+      return row ? ({ ...row }) as unknown as ApiKeyRecord : null;
+    });
+  }
+
+  list(): Promise<ApiKeyRecord[]> {
+    return run(() =>
+      this.sql.get("SELECT * FROM api_keys ORDER BY created_at, id").all()
+        .map((row) => ({ ...row }) as unknown as ApiKeyRecord)
+    );
+  }
+
+  revoke(id: string, now: Date): Promise<boolean> {
+    return run(() => {
+      const result = this.sql.get(
+        "UPDATE api_keys SET revoked_at = coalesce(revoked_at, ?) WHERE id = ?",
+      ).run(now.toISOString(), id);
+      return Number(result.changes) === 1;
+    });
+  }
+
+  delete(id: string): Promise<boolean> {
+    return run(() =>
+      Number(this.sql.get("DELETE FROM api_keys WHERE id = ?").run(id).changes) === 1
+    );
+  }
+
+  touch(id: string, now: Date): Promise<void> {
+    return run(() => {
+      this.sql.get("UPDATE api_keys SET last_used_at = ? WHERE id = ?").run(now.toISOString(), id);
+    });
+  }
+
+  count(): Promise<number> {
+    return run(() =>
+      Number((this.sql.get("SELECT count(*) AS n FROM api_keys").get() as { n: number }).n)
+    );
+  }
+}
+
+function fileOf(row: Record<string, unknown>): FileRecord {
+  return { ...row } as unknown as FileRecord;
+}
+
+function transaction<T>(db: DatabaseSync, body: () => T): T {
+  db.exec("BEGIN IMMEDIATE");
+  try {
+    const result = body();
+    db.exec("COMMIT");
+    return result;
+  } catch (error) {
+    if (db.isTransaction) db.exec("ROLLBACK");
+    throw error;
+  }
+}
+
+/** Runs a synchronous SQLite call; driver failures become `unavailable` without details. */
+function run<T>(body: () => T): Promise<T> {
+  try {
+    return Promise.resolve(body());
+  } catch (error) {
+    if (error instanceof AppError) return Promise.reject(error);
+    return Promise.reject(
+      new AppError("unavailable", "Metadata store failed", { cause: error }),
+    );
+  }
+}

@@ -1,0 +1,64 @@
+/**
+ * The PutPlace HTTP application, built from explicit dependencies and free of I/O at
+ * import. Order: security headers, routes, then one error handler that turns every
+ * failure into problem+json (internal details go to the log, never to the client).
+ */
+import { Hono } from "hono";
+import type { Stores } from "../lib/dedup.ts";
+import { AppError } from "../lib/errors.ts";
+import { problemResponse, toAppError } from "./problem_response.ts";
+import type { Limits } from "./limits.ts";
+import { healthRoutes } from "./routes/health.ts";
+import { fileRoutes } from "./routes/files.ts";
+import { uploadRoutes } from "./routes/uploads.ts";
+import { apiKeyRoutes } from "./routes/api_keys.ts";
+
+export interface AppDeps {
+  stores: Stores;
+  limits: Limits;
+  version: string;
+  /** Where unexpected errors are reported; defaults to stderr. */
+  logError?: (error: unknown, request: Request) => void;
+}
+
+export function createApp(deps: AppDeps): Hono {
+  const logError = deps.logError ?? defaultLogError;
+  const app = new Hono();
+
+  app.use(async (c, next) => {
+    await next();
+    c.header("x-content-type-options", "nosniff");
+  });
+
+  app.route("/", healthRoutes(deps.stores, deps.version));
+  app.route("/", fileRoutes(deps.stores, deps.limits));
+  app.route("/", uploadRoutes(deps.stores, deps.limits));
+  app.route("/", apiKeyRoutes(deps.stores.metadata.apiKeys, deps.limits));
+
+  app.notFound((c) =>
+    problemResponse(
+      new AppError("not_found", `No route for ${c.req.method} ${new URL(c.req.url).pathname}`),
+    )
+  );
+  app.onError((error, c) => {
+    const appError = toAppError(error);
+    if (appError.status >= 500) logError(error, c.req.raw);
+    return problemResponse(appError);
+  });
+  return app;
+}
+
+function defaultLogError(error: unknown, request: Request): void {
+  const url = new URL(request.url);
+  const cause = error instanceof AppError && error.cause !== undefined ? error.cause : error;
+  console.error(
+    JSON.stringify({
+      level: "error",
+      time: new Date().toISOString(),
+      method: request.method,
+      path: url.pathname,
+      error: error instanceof Error ? error.message : String(error),
+      cause: cause instanceof Error ? (cause.stack ?? cause.message) : String(cause),
+    }),
+  );
+}

@@ -1,0 +1,90 @@
+import { parseArgs } from "node:util";
+import { issueApiKey } from "../../lib/auth.ts";
+import { VERSION } from "../../lib/version.ts";
+import { createApp } from "../app.ts";
+import { loadConfig, processSources, SETTINGS } from "../config.ts";
+import { openStores } from "../stores.ts";
+import type { Command } from "./command.ts";
+
+const settingsHelp = Object.values(SETTINGS)
+  .map((s) => `  ${s.env.join(", ").padEnd(40)} [${s.toml}]\n      ${s.help}`)
+  .join("\n");
+
+export const serveCommand: Command = {
+  name: "serve",
+  summary: "run the PutPlace server (the default command)",
+  help: `Usage: ppserver serve [--host HOST] [--port PORT] [--data-dir DIR]
+
+Runs the PutPlace HTTP server. With no settings it listens on 127.0.0.1:8000 and keeps
+everything under ./putplace-data: metadata in SQLite, blobs as files.
+
+On the first start with no API keys at all it creates one admin key and prints it once;
+make more with "ppserver create-key" or POST /api_keys.
+
+Options (override the settings below):
+  --host HOST        address to listen on
+  --port PORT        port to listen on (0 picks a free one)
+  --data-dir DIR     data directory
+  -h, --help         this help
+
+Settings: environment variables, else [section] key in ppserver.toml (found at
+$PUTPLACE_CONFIG, ./ppserver.toml, ~/.config/putplace/ppserver.toml or
+/etc/putplace/ppserver.toml), else the default.
+${settingsHelp}
+
+SIGINT or SIGTERM stops taking requests, lets those in flight finish, closes the stores.`,
+  async run(args) {
+    const { values } = parseArgs({
+      args,
+      options: {
+        host: { type: "string" },
+        port: { type: "string" },
+        "data-dir": { type: "string" },
+      },
+      strict: true,
+      allowPositionals: false,
+    });
+    const sources = processSources();
+    if (values.host) sources.env.PUTPLACE_HOST = values.host;
+    if (values.port) sources.env.PUTPLACE_PORT = values.port;
+    if (values["data-dir"]) sources.env.PUTPLACE_DATA_DIR = values["data-dir"];
+    const config = loadConfig(sources);
+    await using stores = await openStores(config);
+
+    if (await stores.metadata.apiKeys.count() === 0) {
+      const { key } = await issueApiKey(stores.metadata.apiKeys, {
+        name: "bootstrap-admin",
+        description: "created at first start",
+        scope: "admin",
+      });
+      console.log(
+        `No API keys existed, so an admin key was created. It is shown only this once:\n\n` +
+          `  PUTPLACE_ADMIN_KEY=${key}\n\n` +
+          `Make more with "ppserver create-key --name NAME [--scope admin|write|read]"\n` +
+          `or POST /api_keys with this key.`,
+      );
+    }
+
+    const app = createApp({ stores, limits: config.limits, version: VERSION });
+    const stopped = Promise.withResolvers<void>();
+    const server = Deno.serve({
+      hostname: config.host,
+      port: config.port,
+      onListen: ({ hostname, port }) => {
+        console.log(
+          `PutPlace ${VERSION} listening on http://${hostname}:${port} ` +
+            `(metadata: ${stores.metadata.kind}, blobs: ${stores.blobs.kind}, data: ${config.dataDir})`,
+        );
+      },
+    }, app.fetch);
+    const stop = () => stopped.resolve();
+    Deno.addSignalListener("SIGINT", stop);
+    Deno.addSignalListener("SIGTERM", stop);
+    await Promise.race([stopped.promise, server.finished]);
+    Deno.removeSignalListener("SIGINT", stop);
+    Deno.removeSignalListener("SIGTERM", stop);
+    console.log("PutPlace stopping: finishing requests in flight");
+    await server.shutdown();
+    return 0;
+  },
+};

@@ -1,0 +1,237 @@
+/**
+ * Server configuration: environment variables, then an optional `ppserver.toml`, then
+ * defaults. The earlier system's variable names (`STORAGE_BACKEND`, `STORAGE_PATH`,
+ * `MONGODB_URL`, ...) keep working. The result is validated and frozen; a bad setting
+ * stops start-up with one message that names it.
+ */
+import { join, resolve } from "node:path";
+import { homedir } from "node:os";
+import { parse as parseToml } from "smol-toml";
+import { z } from "zod";
+import { AppError } from "../lib/errors.ts";
+import type { BlobStoreConfig } from "../lib/blob_store/mod.ts";
+import type { MetadataStoreConfig } from "../lib/metadata_store/mod.ts";
+import type { Limits } from "./limits.ts";
+import { DEFAULT_LIMITS } from "./limits.ts";
+
+export interface ServerConfig {
+  host: string;
+  port: number;
+  dataDir: string;
+  metadata: MetadataStoreConfig;
+  blobs: BlobStoreConfig;
+  limits: Limits;
+  /** The ppserver.toml that was read, if any. */
+  configFile: string | null;
+}
+
+/** One setting: where it is read from and how it is checked. */
+interface Setting {
+  /** Environment variables, first found wins. */
+  env: string[];
+  /** `section.key` in ppserver.toml. */
+  toml: string;
+  schema: z.ZodType;
+  help: string;
+}
+
+const port = z.coerce.number().int().min(0).max(65535);
+const bytes = z.coerce.number().int().min(1).max(Number.MAX_SAFE_INTEGER);
+const text = z.string().trim().min(1);
+
+/** Every setting ppserver reads; `ppserver --help` prints this table. */
+export const SETTINGS = {
+  host: {
+    env: ["PUTPLACE_HOST"],
+    toml: "server.host",
+    schema: text,
+    help: "address to listen on (default 127.0.0.1)",
+  },
+  port: {
+    env: ["PUTPLACE_PORT", "PORT"],
+    toml: "server.port",
+    schema: port,
+    help: "port to listen on (default 8000)",
+  },
+  dataDir: {
+    env: ["PUTPLACE_DATA_DIR"],
+    toml: "server.data_dir",
+    schema: text,
+    help: "data directory (default ./putplace-data)",
+  },
+  metadataStore: {
+    env: ["PUTPLACE_METADATA_STORE", "METADATA_BACKEND"],
+    toml: "database.backend",
+    schema: z.enum(["sqlite"]),
+    help: "metadata store: sqlite (default)",
+  },
+  sqlitePath: {
+    env: ["PUTPLACE_SQLITE_PATH"],
+    toml: "database.sqlite_path",
+    schema: text,
+    help: "SQLite file (default <data dir>/metadata.sqlite)",
+  },
+  blobStore: {
+    env: ["STORAGE_BACKEND"],
+    toml: "storage.backend",
+    schema: z.enum(["local", "fs"]),
+    help: "blob store: local (default; alias fs)",
+  },
+  storagePath: {
+    env: ["STORAGE_PATH"],
+    toml: "storage.path",
+    schema: text,
+    help: "blob directory for the local store (default <data dir>/blobs)",
+  },
+  maxJsonBytes: {
+    env: ["PUTPLACE_MAX_JSON_BYTES"],
+    toml: "limits.max_json_bytes",
+    schema: bytes,
+    help: `largest JSON request body (default ${DEFAULT_LIMITS.maxJsonBytes})`,
+  },
+  maxUploadBytes: {
+    env: ["PUTPLACE_MAX_UPLOAD_BYTES"],
+    toml: "limits.max_upload_bytes",
+    schema: bytes,
+    help: `largest blob upload (default ${DEFAULT_LIMITS.maxUploadBytes})`,
+  },
+} satisfies Record<string, Setting>;
+
+type SettingName = keyof typeof SETTINGS;
+type Values = { [K in SettingName]?: z.infer<(typeof SETTINGS)[K]["schema"]> };
+
+export interface ConfigSources {
+  env: Record<string, string | undefined>;
+  /** Reads a file's text, or null when it does not exist. */
+  readFile: (path: string) => string | null;
+  cwd: string;
+  home: string;
+}
+
+export function configFileCandidates(
+  sources: ConfigSources,
+): { paths: string[]; explicit: boolean } {
+  const explicit = sources.env.PUTPLACE_CONFIG;
+  if (explicit) return { paths: [resolve(sources.cwd, explicit)], explicit: true };
+  return {
+    paths: [
+      join(sources.cwd, "ppserver.toml"),
+      join(sources.home, ".config", "putplace", "ppserver.toml"),
+      "/etc/putplace/ppserver.toml",
+    ],
+    explicit: false,
+  };
+}
+
+export function loadConfig(sources: ConfigSources): Readonly<ServerConfig> {
+  const { file, table } = readConfigFile(sources);
+  const values: Values = {};
+  for (const [name, setting] of Object.entries(SETTINGS) as [SettingName, Setting][]) {
+    const fromEnv = setting.env.find((variable) => (sources.env[variable] ?? "") !== "");
+    const raw = fromEnv ? sources.env[fromEnv] : lookup(table, setting.toml);
+    if (raw === undefined) continue;
+    const parsed = setting.schema.safeParse(raw);
+    if (!parsed.success) {
+      const where = fromEnv
+        ? `${fromEnv}=${JSON.stringify(raw)}`
+        : `${setting.toml} = ${JSON.stringify(raw)} in ${file}`;
+      throw new AppError(
+        "invalid_input",
+        `Invalid setting ${where}: ${
+          parsed.error.issues[0]?.message ?? "invalid"
+        } (${setting.help})`,
+      );
+    }
+    (values as Record<string, unknown>)[name] = parsed.data;
+  }
+  const dataDir = resolve(sources.cwd, values.dataDir ?? "putplace-data");
+  const config: ServerConfig = {
+    host: values.host ?? "127.0.0.1",
+    port: values.port ?? 8000,
+    dataDir,
+    metadata: {
+      kind: "sqlite",
+      path: resolve(dataDir, values.sqlitePath ?? "metadata.sqlite"),
+    },
+    blobs: { kind: "fs", root: resolve(dataDir, values.storagePath ?? "blobs") },
+    limits: {
+      maxJsonBytes: values.maxJsonBytes ?? DEFAULT_LIMITS.maxJsonBytes,
+      maxUploadBytes: values.maxUploadBytes ?? DEFAULT_LIMITS.maxUploadBytes,
+    },
+    configFile: file,
+  };
+  return Object.freeze(config);
+}
+
+type Table = Record<string, unknown>;
+
+function readConfigFile(sources: ConfigSources): { file: string | null; table: Table } {
+  const { paths, explicit } = configFileCandidates(sources);
+  for (const path of paths) {
+    const text = sources.readFile(path);
+    if (text === null) continue;
+    let table: Table;
+    try {
+      table = parseToml(text) as Table;
+    } catch (error) {
+      throw new AppError(
+        "invalid_input",
+        `Cannot parse config file ${path}: ${(error as Error).message.split("\n")[0]}`,
+      );
+    }
+    checkKnownKeys(table, path);
+    return { file: path, table };
+  }
+  if (explicit) {
+    throw new AppError(
+      "invalid_input",
+      `Config file ${paths[0]} (from PUTPLACE_CONFIG) does not exist`,
+    );
+  }
+  return { file: null, table: {} };
+}
+
+function checkKnownKeys(table: Table, path: string): void {
+  const known = new Set(Object.values(SETTINGS).map((s) => s.toml));
+  for (const [section, entries] of Object.entries(table)) {
+    if (typeof entries !== "object" || entries === null || Array.isArray(entries)) {
+      throw new AppError(
+        "invalid_input",
+        `Unknown setting "${section}" in ${path}: settings live in sections such as [server]`,
+      );
+    }
+    for (const key of Object.keys(entries)) {
+      if (!known.has(`${section}.${key}`)) {
+        throw new AppError("invalid_input", `Unknown setting "${section}.${key}" in ${path}`);
+      }
+    }
+  }
+}
+
+function lookup(table: Table, dotted: string): unknown {
+  const [section, key] = dotted.split(".");
+  const entries = table[section];
+  if (typeof entries !== "object" || entries === null) return undefined;
+  const value = (entries as Table)[key];
+  return typeof value === "number" || typeof value === "boolean" ? String(value) : value;
+}
+
+/** The real sources: this process's environment and files. */
+export function processSources(): ConfigSources {
+  return {
+    env: Deno.env.toObject(),
+    readFile: (path) => {
+      try {
+        return Deno.readTextFileSync(path);
+      } catch (error) {
+        if (error instanceof Deno.errors.NotFound) return null;
+        throw new AppError(
+          "invalid_input",
+          `Cannot read config file ${path}: ${(error as Error).name}`,
+        );
+      }
+    },
+    cwd: Deno.cwd(),
+    home: homedir(),
+  };
+}
