@@ -1,0 +1,118 @@
+/**
+ * Starts a real ppserver process, as `deno task dev` would, on a free port with its own
+ * data directory, and reads the bootstrap admin key it prints at first start.
+ */
+import { fileURLToPath } from "node:url";
+
+const MAIN = fileURLToPath(new URL("../../server/main.ts", import.meta.url));
+
+export interface RunningPpserver extends AsyncDisposable {
+  url: string;
+  adminKey: string;
+  dataDir: string;
+  process: Deno.ChildProcess;
+  /** Everything the server printed so far. */
+  output(): string;
+  /** SIGTERM and wait. */
+  stop(): Promise<Deno.CommandStatus>;
+  /** SIGKILL and wait: a crash. */
+  kill(): Promise<Deno.CommandStatus>;
+}
+
+export interface PpserverOptions {
+  /** Reuse a data directory (its admin key must then be given). */
+  dataDir?: string;
+  adminKey?: string;
+  env?: Record<string, string>;
+  args?: string[];
+}
+
+export async function startPpserver(options: PpserverOptions = {}): Promise<RunningPpserver> {
+  const ownDir = options.dataDir === undefined;
+  const dataDir = options.dataDir ?? await Deno.makeTempDir({ prefix: "ppserver-test-" });
+  const process = new Deno.Command(Deno.execPath(), {
+    args: [
+      "run",
+      "--allow-net",
+      "--allow-read",
+      "--allow-write",
+      "--allow-env",
+      "--allow-sys",
+      MAIN,
+      "serve",
+      "--host",
+      "127.0.0.1",
+      "--port",
+      "0",
+      "--data-dir",
+      dataDir,
+      ...(options.args ?? []),
+    ],
+    env: { NO_COLOR: "1", ...options.env },
+    stdin: "null",
+    stdout: "piped",
+    stderr: "piped",
+  }).spawn();
+
+  let text = "";
+  const ready = Promise.withResolvers<string>();
+  const decoder = new TextDecoder();
+  const pump = async (stream: ReadableStream<Uint8Array>) => {
+    for await (const chunk of stream) {
+      text += decoder.decode(chunk, { stream: true });
+      const listening = text.match(/listening on (http:\/\/\S+)/);
+      if (listening) ready.resolve(listening[1]);
+    }
+  };
+  const pumps = Promise.all([pump(process.stdout), pump(process.stderr)]);
+  const exited = process.status.then((status) => {
+    ready.reject(new Error(`ppserver exited (${status.code}) before listening:\n${text}`));
+    return status;
+  });
+  const timer = setTimeout(
+    () => ready.reject(new Error(`ppserver did not start in 20 s:\n${text}`)),
+    20_000,
+  );
+  let url: string;
+  try {
+    url = await ready.promise;
+  } catch (error) {
+    try {
+      process.kill("SIGKILL");
+    } catch { /* already gone */ }
+    await exited;
+    await pumps;
+    throw error;
+  } finally {
+    clearTimeout(timer);
+  }
+  const adminKey = options.adminKey ?? text.match(/PUTPLACE_ADMIN_KEY=([0-9a-f]{64})/)?.[1];
+  if (!adminKey) throw new Error(`ppserver printed no admin key:\n${text}`);
+
+  let finished: Promise<Deno.CommandStatus> | undefined;
+  const end = (signal: Deno.Signal) => {
+    if (!finished) {
+      try {
+        process.kill(signal);
+      } catch { /* already gone */ }
+      finished = exited.then(async (status) => {
+        await pumps;
+        return status;
+      });
+    }
+    return finished;
+  };
+  return {
+    url,
+    adminKey,
+    dataDir,
+    process,
+    output: () => text,
+    stop: () => end("SIGTERM"),
+    kill: () => end("SIGKILL"),
+    async [Symbol.asyncDispose]() {
+      await end("SIGTERM");
+      if (ownDir) await Deno.remove(dataDir, { recursive: true }).catch(() => {});
+    },
+  };
+}

@@ -1,0 +1,116 @@
+import assert from "node:assert/strict";
+import { createHash } from "node:crypto";
+import { startPpserver } from "./_servers/ppserver.ts";
+
+function digestOf(text: string): string {
+  return createHash("sha256").update(text).digest("hex");
+}
+
+function fileBody(hostname: string, filepath: string, content: string) {
+  return {
+    filepath,
+    hostname,
+    ip_address: "10.0.0.1",
+    sha256: digestOf(content),
+    file_size: new TextEncoder().encode(content).byteLength,
+    file_mode: 0o100644,
+    file_uid: 1000,
+    file_gid: 1000,
+    file_mtime: 1_700_000_000.5,
+    file_atime: 1_700_000_000.5,
+    file_ctime: 1_700_000_000.5,
+  };
+}
+
+Deno.test("the server process runs the full flow: register, upload, dedup from a second host, lookup", async () => {
+  await using server = await startPpserver();
+  const headers = { "x-api-key": server.adminKey, "content-type": "application/json" };
+  const content = "the same bytes on two hosts\n";
+  const digest = digestOf(content);
+
+  const first = await fetch(`${server.url}/put_file`, {
+    method: "POST",
+    headers,
+    body: JSON.stringify(fileBody("host-a", "/srv/a.txt", content)),
+  });
+  assert.equal(first.status, 201);
+  const registered = await first.json();
+  assert.equal(registered.upload_required, true);
+  assert.equal(registered.upload_url, `/upload_file/${digest}`);
+
+  const form = new FormData();
+  form.append("file", new Blob([content]), "a.txt");
+  const upload = await fetch(
+    `${server.url}${registered.upload_url}?hostname=host-a&filepath=${
+      encodeURIComponent("/srv/a.txt")
+    }`,
+    { method: "POST", headers: { "x-api-key": server.adminKey }, body: form },
+  );
+  assert.equal(upload.status, 200);
+  assert.deepEqual((await upload.json()).status, "uploaded");
+
+  const second = await fetch(`${server.url}/put_file`, {
+    method: "POST",
+    headers,
+    body: JSON.stringify(fileBody("host-b", "/home/b/copy.txt", content)),
+  });
+  assert.equal(second.status, 201);
+  const dedup = await second.json();
+  assert.equal(dedup.upload_required, false);
+  assert.equal(dedup.upload_url, null);
+  assert.equal(dedup.has_file_content, true);
+
+  const lookup = await fetch(`${server.url}/get_file/${digest}`, { headers });
+  assert.equal(lookup.status, 200);
+  const found = await lookup.json();
+  assert.equal(found.hostname, "host-a", "the epoch file comes first");
+  assert.equal(found.filepath, "/srv/a.txt");
+
+  const blobPath = `${server.dataDir}/blobs/${digest.slice(0, 2)}/${digest}`;
+  assert.equal(await Deno.readTextFile(blobPath), content);
+});
+
+Deno.test("an upload acknowledged with 200 survives a kill of the server process", async () => {
+  const dataDir = await Deno.makeTempDir({ prefix: "ppserver-kill-" });
+  try {
+    const content = "durable bytes ".repeat(10_000);
+    const digest = digestOf(content);
+    let adminKey: string;
+    {
+      const server = await startPpserver({ dataDir });
+      adminKey = server.adminKey;
+      const headers = { "x-api-key": adminKey };
+      const put = await fetch(`${server.url}/put_file`, {
+        method: "POST",
+        headers,
+        body: JSON.stringify(fileBody("h", "/d.txt", content)),
+      });
+      assert.equal(put.status, 201);
+      await put.body?.cancel();
+      const upload = await fetch(`${server.url}/upload_file/${digest}?hostname=h&filepath=/d.txt`, {
+        method: "POST",
+        headers: { ...headers, "content-type": "application/octet-stream" },
+        body: content,
+      });
+      assert.equal(upload.status, 200);
+      await upload.body?.cancel();
+      const status = await server.kill();
+      assert.equal(status.signal, "SIGKILL");
+    }
+    await using again = await startPpserver({ dataDir, adminKey });
+    const lookup = await fetch(`${again.url}/get_file/${digest}`, {
+      headers: { "x-api-key": adminKey },
+    });
+    assert.equal(lookup.status, 200);
+    assert.equal((await lookup.json()).has_file_content, true);
+    const blobPath = `${dataDir}/blobs/${digest.slice(0, 2)}/${digest}`;
+    assert.equal(await Deno.readTextFile(blobPath), content);
+    assert.doesNotMatch(
+      again.output(),
+      /PUTPLACE_ADMIN_KEY/,
+      "the bootstrap key is never shown again",
+    );
+  } finally {
+    await Deno.remove(dataDir, { recursive: true });
+  }
+});
