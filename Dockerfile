@@ -1,0 +1,25 @@
+# ppserver image: runs as the non-root "deno" user, keeps everything under /data.
+#   docker build -t putplace .
+#   docker run -p 8000:8000 -v putplace-data:/data putplace
+FROM denoland/deno:2.9.6
+
+WORKDIR /app
+RUN mkdir -p /data && chown deno:deno /data /app
+USER deno
+
+COPY --chown=deno:deno deno.json deno.lock ./
+COPY --chown=deno:deno lib ./lib
+COPY --chown=deno:deno server ./server
+RUN deno install --frozen --entrypoint server/main.ts
+
+ENV PUTPLACE_HOST=0.0.0.0 \
+    PUTPLACE_PORT=8000 \
+    PUTPLACE_DATA_DIR=/data
+VOLUME ["/data"]
+EXPOSE 8000
+
+HEALTHCHECK --interval=30s --timeout=5s --start-period=10s \
+  CMD ["deno", "eval", "const r = await fetch('http://127.0.0.1:8000/health'); Deno.exit(r.ok ? 0 : 1)"]
+
+ENTRYPOINT ["deno", "run", "--cached-only", "--allow-net", "--allow-read", "--allow-write", "--allow-env", "--allow-sys", "server/main.ts"]
+CMD ["serve"]
