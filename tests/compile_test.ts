@@ -4,35 +4,30 @@
  */
 import assert from "node:assert/strict";
 
-const runtimeBase = Deno.env.get("DENORT_BIN");
-const ignore = runtimeBase === undefined || runtimeBase === "";
+const runtimeBase = Deno.env.get("DENORT_BIN") ?? "";
+const ignore = runtimeBase === "";
 const reason = "deno compile needs a runtime base it cannot download here; set DENORT_BIN";
 
-for (const [binary, entry] of [["ppserver", "server/main.ts"], ["ppclient", "client/main.ts"]]) {
+for (const binary of ["ppserver", "ppclient"]) {
   Deno.test({
-    name: `deno compile builds a standalone ${binary} that prints its help (${
-      ignore ? reason : runtimeBase
-    })`,
+    name: `deno task compile:${binary} builds a standalone executable that prints its help` +
+      (ignore ? ` (ignored: ${reason})` : ""),
     ignore,
     async fn() {
-      {
-        const output = new URL(`../dist/${binary}`, import.meta.url).pathname;
-        const compile = await new Deno.Command(Deno.execPath(), {
-          args: ["task", `compile:${binary}`],
-          cwd: new URL("..", import.meta.url),
-          stdout: "piped",
-          stderr: "piped",
-        }).output();
-        assert.equal(compile.code, 0, new TextDecoder().decode(compile.stderr));
-        const help = await new Deno.Command(output, {
-          args: ["--help"],
-          stdout: "piped",
-          stderr: "piped",
-        })
-          .output();
-        assert.equal(help.code, 0);
-        assert.match(new TextDecoder().decode(help.stdout), new RegExp(`${binary}`));
-      }
+      const compile = await new Deno.Command(Deno.execPath(), {
+        args: ["task", `compile:${binary}`],
+        cwd: new URL("..", import.meta.url),
+        stdout: "piped",
+        stderr: "piped",
+      }).output();
+      assert.equal(compile.code, 0, new TextDecoder().decode(compile.stderr));
+      const help = await new Deno.Command(new URL(`../dist/${binary}`, import.meta.url), {
+        args: ["--help"],
+        stdout: "piped",
+        stderr: "piped",
+      }).output();
+      assert.equal(help.code, 0);
+      assert.match(new TextDecoder().decode(help.stdout), new RegExp(binary));
     },
   });
 }
