@@ -312,17 +312,26 @@ class SqliteApiKeyStore implements ApiKeyStore {
         last_used_at: null,
         revoked_at: null,
       };
-      this.sql.get(
-        `INSERT INTO api_keys (id, key_hash, name, description, scope, created_at)
-         VALUES (?, ?, ?, ?, ?, ?)`,
-      ).run(
-        record.id,
-        record.key_hash,
-        record.name,
-        record.description,
-        record.scope,
-        record.created_at,
-      );
+      try {
+        this.sql.get(
+          `INSERT INTO api_keys (id, key_hash, name, description, scope, created_at)
+           VALUES (?, ?, ?, ?, ?, ?)`,
+        ).run(
+          record.id,
+          record.key_hash,
+          record.name,
+          record.description,
+          record.scope,
+          record.created_at,
+        );
+      } catch (error) {
+        if (isUniqueViolation(error)) {
+          throw new AppError("conflict", "An API key with this hash already exists", {
+            cause: error,
+          });
+        }
+        throw error;
+      }
       return record;
     });
   }
@@ -374,6 +383,12 @@ class SqliteApiKeyStore implements ApiKeyStore {
       Number((this.sql.get("SELECT count(*) AS n FROM api_keys").get() as { n: number }).n)
     );
   }
+}
+
+/** SQLITE_CONSTRAINT_UNIQUE and SQLITE_CONSTRAINT_PRIMARYKEY. */
+function isUniqueViolation(error: unknown): boolean {
+  if (typeof error !== "object" || error === null || !("errcode" in error)) return false;
+  return error.errcode === 2067 || error.errcode === 1555;
 }
 
 function fileOf(row: Record<string, unknown>): FileRecord {

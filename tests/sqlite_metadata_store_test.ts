@@ -1,0 +1,114 @@
+/** The SQLite metadata store: the shared contract in memory and on disk, plus persistence. */
+import assert from "node:assert/strict";
+import { join } from "node:path";
+import { DatabaseSync } from "node:sqlite";
+import { openMetadataStore } from "../lib/metadata_store/mod.ts";
+import { digestOf } from "../lib/digest.ts";
+import { AppError } from "../lib/errors.ts";
+import { metadataStoreContract } from "./metadata_store_contract.ts";
+
+metadataStoreContract("sqlite metadata store (:memory:)", async () => {
+  const store = await openMetadataStore({ kind: "sqlite", path: ":memory:" });
+  return { store, [Symbol.asyncDispose]: () => store[Symbol.asyncDispose]() };
+});
+
+metadataStoreContract("sqlite metadata store (file)", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "sqlite-store-" });
+  const store = await openMetadataStore({ kind: "sqlite", path: join(dir, "metadata.sqlite") });
+  return {
+    store,
+    async [Symbol.asyncDispose]() {
+      await store[Symbol.asyncDispose]();
+      await Deno.remove(dir, { recursive: true });
+    },
+  };
+});
+
+async function tempDir() {
+  const path = await Deno.makeTempDir({ prefix: "sqlite-store-" });
+  return {
+    path,
+    [Symbol.asyncDispose]: () => Deno.remove(path, { recursive: true }),
+  };
+}
+
+const NOW = new Date("2026-03-01T12:00:00.000Z");
+const file = {
+  filepath: "/srv/kept.txt",
+  hostname: "host-a",
+  ip_address: "10.0.0.1",
+  sha256: digestOf("kept"),
+  file_size: 4,
+  file_mode: 0o100644,
+  file_uid: 1000,
+  file_gid: 1000,
+  file_mtime: 1_700_000_000.5,
+  file_atime: 1_700_000_000.5,
+  file_ctime: 1_700_000_000.5,
+};
+
+Deno.test("sqlite metadata store: files, blobs and keys persist across close and reopen", async () => {
+  await using dir = await tempDir();
+  const path = join(dir.path, "nested", "metadata.sqlite");
+  let fileId: string;
+  let keyId: string;
+  {
+    await using store = await openMetadataStore({ kind: "sqlite", path });
+    [{ file: { id: fileId } }] = await store.files.upsertMany([file], NOW);
+    await store.files.upsertMany([{ ...file, sha256: digestOf("newer"), file_size: 5 }], NOW);
+    await store.blobs.record({ digest: digestOf("kept"), size: 4, epoch_file_id: fileId }, NOW);
+    keyId = (await store.apiKeys.create(
+      { name: "k", description: null, scope: "admin", key_hash: digestOf("k") },
+      NOW,
+    )).id;
+  }
+  await using store = await openMetadataStore({ kind: "sqlite", path });
+  assert.equal((await store.files.get("host-a", "/srv/kept.txt"))?.id, fileId);
+  assert.equal((await store.files.history("host-a", "/srv/kept.txt"))[0]?.sha256, digestOf("kept"));
+  assert.equal((await store.blobs.get(digestOf("kept")))?.epoch_file_id, fileId);
+  assert.equal((await store.apiKeys.findByHash(digestOf("k")))?.id, keyId);
+});
+
+Deno.test("sqlite metadata store: two :memory: stores share nothing", async () => {
+  await using a = await openMetadataStore({ kind: "sqlite", path: ":memory:" });
+  await using b = await openMetadataStore({ kind: "sqlite", path: ":memory:" });
+  await a.files.upsertMany([file], NOW);
+  assert.equal(await a.files.count(), 1);
+  assert.equal(await b.files.count(), 0);
+});
+
+Deno.test("sqlite metadata store: a database from a newer schema version is refused with unavailable", async () => {
+  await using dir = await tempDir();
+  const path = join(dir.path, "metadata.sqlite");
+  const db = new DatabaseSync(path);
+  db.exec("PRAGMA user_version = 99");
+  db.close();
+  await assert.rejects(
+    openMetadataStore({ kind: "sqlite", path }),
+    (error: unknown) =>
+      error instanceof AppError && error.code === "unavailable" &&
+      /schema version 99/.test(error.message),
+  );
+});
+
+Deno.test("sqlite metadata store: a path that cannot hold a database fails with unavailable", async () => {
+  await using dir = await tempDir();
+  await assert.rejects(
+    openMetadataStore({ kind: "sqlite", path: dir.path }),
+    (error: unknown) => error instanceof AppError && error.code === "unavailable",
+  );
+});
+
+Deno.test("sqlite metadata store: calls after close fail with unavailable and no driver detail", async () => {
+  const store = await openMetadataStore({ kind: "sqlite", path: ":memory:" });
+  await store[Symbol.asyncDispose]();
+  for (const call of [() => store.ping(), () => store.files.count(), () => store.apiKeys.list()]) {
+    await assert.rejects(call(), (error: unknown) => {
+      assert.ok(error instanceof AppError);
+      assert.equal(error.code, "unavailable");
+      assert.equal(error.message, "Metadata store failed");
+      return true;
+    });
+  }
+  await store[Symbol.asyncDispose](); // closing twice is harmless
+});
