@@ -21,6 +21,8 @@ export interface ServerConfig {
   metadata: MetadataStoreConfig;
   blobs: BlobStoreConfig;
   limits: Limits;
+  /** Partial resumable uploads untouched this long are removed. */
+  uploadExpirySeconds: number;
   /** The ppserver.toml that was read, if any. */
   configFile: string | null;
 }
@@ -37,6 +39,8 @@ interface Setting {
 
 const port = z.coerce.number().int().min(0).max(65535);
 const bytes = z.coerce.number().int().min(1).max(Number.MAX_SAFE_INTEGER);
+const count = z.coerce.number().int().min(1).max(1_000_000);
+const seconds = z.coerce.number().int().min(1).max(365 * 24 * 3600);
 const text = z.string().trim().min(1);
 
 /** Every setting ppserver reads; `ppserver --help` prints this table. */
@@ -94,6 +98,50 @@ export const SETTINGS = {
     toml: "limits.max_upload_bytes",
     schema: bytes,
     help: `largest blob upload (default ${DEFAULT_LIMITS.maxUploadBytes})`,
+  },
+  maxBatchFiles: {
+    env: ["PUTPLACE_MAX_BATCH_FILES"],
+    toml: "limits.max_batch_files",
+    schema: count,
+    help: `most files in one batch registration (default ${DEFAULT_LIMITS.maxBatchFiles})`,
+  },
+  maxBatchItems: {
+    env: ["PUTPLACE_MAX_BATCH_ITEMS"],
+    toml: "limits.max_batch_items",
+    schema: count,
+    help:
+      `most digests in a missing-blob query or paths in a deletion report (default ${DEFAULT_LIMITS.maxBatchItems})`,
+  },
+  maxBatchBytes: {
+    env: ["PUTPLACE_MAX_BATCH_BYTES"],
+    toml: "limits.max_batch_bytes",
+    schema: bytes,
+    help: `largest JSON body of the /v1 batch routes (default ${DEFAULT_LIMITS.maxBatchBytes})`,
+  },
+  maxBlobBatchBytes: {
+    env: ["PUTPLACE_MAX_BLOB_BATCH_BYTES"],
+    toml: "limits.max_blob_batch_bytes",
+    schema: bytes,
+    help: `largest small-blob batch request (default ${DEFAULT_LIMITS.maxBlobBatchBytes})`,
+  },
+  maxBlobBatchBlobBytes: {
+    env: ["PUTPLACE_MAX_BLOB_BATCH_BLOB_BYTES"],
+    toml: "limits.max_blob_batch_blob_bytes",
+    schema: bytes,
+    help:
+      `largest blob inside a small-blob batch (default ${DEFAULT_LIMITS.maxBlobBatchBlobBytes})`,
+  },
+  maxBlobBatchCount: {
+    env: ["PUTPLACE_MAX_BLOB_BATCH_COUNT"],
+    toml: "limits.max_blob_batch_count",
+    schema: count,
+    help: `most blobs in one small-blob batch (default ${DEFAULT_LIMITS.maxBlobBatchCount})`,
+  },
+  uploadExpirySeconds: {
+    env: ["PUTPLACE_UPLOAD_EXPIRY_SECONDS"],
+    toml: "limits.upload_expiry_seconds",
+    schema: seconds,
+    help: "seconds an untouched partial resumable upload is kept (default 86400)",
   },
 } satisfies Record<string, Setting>;
 
@@ -157,7 +205,14 @@ export function loadConfig(sources: ConfigSources): Readonly<ServerConfig> {
     limits: {
       maxJsonBytes: values.maxJsonBytes ?? DEFAULT_LIMITS.maxJsonBytes,
       maxUploadBytes: values.maxUploadBytes ?? DEFAULT_LIMITS.maxUploadBytes,
+      maxBatchFiles: values.maxBatchFiles ?? DEFAULT_LIMITS.maxBatchFiles,
+      maxBatchItems: values.maxBatchItems ?? DEFAULT_LIMITS.maxBatchItems,
+      maxBatchBytes: values.maxBatchBytes ?? DEFAULT_LIMITS.maxBatchBytes,
+      maxBlobBatchBytes: values.maxBlobBatchBytes ?? DEFAULT_LIMITS.maxBlobBatchBytes,
+      maxBlobBatchBlobBytes: values.maxBlobBatchBlobBytes ?? DEFAULT_LIMITS.maxBlobBatchBlobBytes,
+      maxBlobBatchCount: values.maxBlobBatchCount ?? DEFAULT_LIMITS.maxBlobBatchCount,
     },
+    uploadExpirySeconds: values.uploadExpirySeconds ?? 24 * 3600,
     configFile: file,
   };
   return Object.freeze(config);
