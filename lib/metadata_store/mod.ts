@@ -15,18 +15,44 @@ import type { ApiKeyRecord, Scope } from "../models/api_key.ts";
 import { openSqliteMetadataStore } from "./sqlite.ts";
 
 export interface FileIndex {
-  /** Registers or updates the files, in one transaction; one result per input, in order. */
+  /**
+   * Registers or updates the files, in one transaction; one result per input, in order.
+   * Registering a deleted file brings it back (outcome "updated", no longer deleted).
+   */
   upsertMany(
     files: readonly FileMetadata[],
     now: Date,
   ): Promise<{ file: FileRecord; outcome: UpsertOutcome }[]>;
+  /** The live file at (hostname, filepath); null when unknown or deleted. */
   get(hostname: string, filepath: string): Promise<FileRecord | null>;
+  /** The file with this id, deleted or not (ids stay valid references, e.g. epoch files). */
   getById(id: string): Promise<FileRecord | null>;
-  /** Files whose current digest is `digest`, oldest first. */
+  /** Live files whose current digest is `digest`, oldest first. */
   findByDigest(digest: Digest, limit: number): Promise<FileRecord[]>;
   /** Earlier digests of one file, newest first. */
   history(hostname: string, filepath: string): Promise<FileHistoryEntry[]>;
+  /**
+   * Soft delete: each live file of `hostname` at one of `filepaths` is marked deleted at
+   * `now` (its record and history stay; `get`, `findByDigest`, `count` and `stats` leave it
+   * out) in one transaction. Unknown and already deleted paths are skipped. Returns how
+   * many files were marked. Added for the /v1 deletion report (issue 5).
+   */
+  markDeleted(hostname: string, filepaths: readonly string[], now: Date): Promise<number>;
+  /** Number of live files. */
   count(): Promise<number>;
+  /** Totals over the live files (`GET /v1/stats`). Added in issue 5. */
+  stats(): Promise<FileStats>;
+}
+
+export interface FileStats {
+  /** Live files. */
+  files: number;
+  /** Distinct digests among the live files. */
+  distinct_digests: number;
+  /** Sum of the live files' sizes. */
+  logical_bytes: number;
+  /** Sum of the sizes of the distinct digests among the live files (each counted once). */
+  unique_bytes: number;
 }
 
 export interface BlobRecord {
@@ -45,6 +71,8 @@ export interface BlobIndex {
   /** Records a stored blob; false when it was already recorded (the first record stays). */
   record(blob: Omit<BlobRecord, "stored_at">, now: Date): Promise<boolean>;
   remove(digest: Digest): Promise<void>;
+  /** How many blobs are recorded and the sum of their sizes. Added in issue 5. */
+  stats(): Promise<{ blobs: number; bytes: number }>;
 }
 
 export interface ApiKeyStore {

@@ -11,9 +11,16 @@ import { AppError } from "../errors.ts";
 import { newId } from "../ids.ts";
 import type { FileHistoryEntry, FileMetadata, FileRecord, UpsertOutcome } from "../models/file.ts";
 import type { ApiKeyRecord, Scope } from "../models/api_key.ts";
-import type { ApiKeyStore, BlobIndex, BlobRecord, FileIndex, MetadataStore } from "./mod.ts";
+import type {
+  ApiKeyStore,
+  BlobIndex,
+  BlobRecord,
+  FileIndex,
+  FileStats,
+  MetadataStore,
+} from "./mod.ts";
 
-const SCHEMA_VERSION = 1;
+const SCHEMA_VERSION = 2;
 
 const SCHEMA = `
 CREATE TABLE IF NOT EXISTS files (
@@ -31,6 +38,7 @@ CREATE TABLE IF NOT EXISTS files (
   file_ctime REAL NOT NULL,
   created_at TEXT NOT NULL,
   updated_at TEXT NOT NULL,
+  deleted_at TEXT,
   UNIQUE (hostname, filepath)
 );
 CREATE INDEX IF NOT EXISTS files_by_digest ON files (sha256, created_at);
@@ -79,8 +87,11 @@ export async function openSqliteMetadataStore(path: string): Promise<MetadataSto
         `Metadata database "${path}" has schema version ${version}; this ppserver knows up to ${SCHEMA_VERSION}`,
       );
     }
-    db.exec(SCHEMA);
-    db.exec(`PRAGMA user_version = ${SCHEMA_VERSION}`);
+    transaction(db, () => {
+      db.exec(SCHEMA);
+      migrate(db);
+      db.exec(`PRAGMA user_version = ${SCHEMA_VERSION}`);
+    });
     return new SqliteMetadataStore(db);
   } catch (error) {
     if (error instanceof AppError) throw error;
@@ -90,6 +101,13 @@ export async function openSqliteMetadataStore(path: string): Promise<MetadataSto
       { cause: error },
     );
   }
+}
+
+/** Brings a database made by an older ppserver up to `SCHEMA_VERSION` (additive changes only). */
+function migrate(db: DatabaseSync): void {
+  const columns = db.prepare("PRAGMA table_info(files)").all().map((row) => String(row.name));
+  // Version 2: soft-deleted files keep their record with `deleted_at`.
+  if (!columns.includes("deleted_at")) db.exec("ALTER TABLE files ADD COLUMN deleted_at TEXT");
 }
 
 class SqliteMetadataStore implements MetadataStore {
@@ -160,7 +178,11 @@ class SqliteFileIndex implements FileIndex {
 
   #upsert(input: FileMetadata, now: Date): { file: FileRecord; outcome: UpsertOutcome } {
     const at = now.toISOString();
-    const existing = this.#getSync(input.hostname, input.filepath);
+    const row = this.sql.get("SELECT * FROM files WHERE hostname = ? AND filepath = ?").get(
+      input.hostname,
+      input.filepath,
+    );
+    const existing = row ? fileOf(row) : null;
     if (!existing) {
       const file: FileRecord = {
         id: newId(now.getTime()),
@@ -176,7 +198,8 @@ class SqliteFileIndex implements FileIndex {
       ).run(file as unknown as Record<string, SQLInputValue>);
       return { file, outcome: "created" };
     }
-    if (FILE_FIELDS.every((field) => existing[field] === input[field])) {
+    const deleted = row?.deleted_at != null;
+    if (!deleted && FILE_FIELDS.every((field) => existing[field] === input[field])) {
       return { file: existing, outcome: "unchanged" };
     }
     if (existing.sha256 !== input.sha256) {
@@ -190,7 +213,7 @@ class SqliteFileIndex implements FileIndex {
       `UPDATE files SET ip_address = :ip_address, sha256 = :sha256, file_size = :file_size,
         file_mode = :file_mode, file_uid = :file_uid, file_gid = :file_gid,
         file_mtime = :file_mtime, file_atime = :file_atime, file_ctime = :file_ctime,
-        updated_at = :updated_at WHERE id = :id`,
+        updated_at = :updated_at, deleted_at = NULL WHERE id = :id`,
     ).run({
       id: file.id,
       ip_address: file.ip_address,
@@ -207,16 +230,13 @@ class SqliteFileIndex implements FileIndex {
     return { file, outcome: "updated" };
   }
 
-  #getSync(hostname: string, filepath: string): FileRecord | null {
-    const row = this.sql.get("SELECT * FROM files WHERE hostname = ? AND filepath = ?").get(
-      hostname,
-      filepath,
-    );
-    return row ? fileOf(row) : null;
-  }
-
   get(hostname: string, filepath: string): Promise<FileRecord | null> {
-    return run(() => this.#getSync(hostname, filepath));
+    return run(() => {
+      const row = this.sql.get(
+        "SELECT * FROM files WHERE hostname = ? AND filepath = ? AND deleted_at IS NULL",
+      ).get(hostname, filepath);
+      return row ? fileOf(row) : null;
+    });
   }
 
   getById(id: string): Promise<FileRecord | null> {
@@ -228,8 +248,10 @@ class SqliteFileIndex implements FileIndex {
 
   findByDigest(digest: Digest, limit: number): Promise<FileRecord[]> {
     return run(() =>
-      this.sql.get("SELECT * FROM files WHERE sha256 = ? ORDER BY created_at, id LIMIT ?")
-        .all(digest, limit).map(fileOf)
+      this.sql.get(
+        `SELECT * FROM files WHERE sha256 = ? AND deleted_at IS NULL
+         ORDER BY created_at, id LIMIT ?`,
+      ).all(digest, limit).map(fileOf)
     );
   }
 
@@ -243,10 +265,51 @@ class SqliteFileIndex implements FileIndex {
     );
   }
 
+  markDeleted(hostname: string, filepaths: readonly string[], now: Date): Promise<number> {
+    const at = now.toISOString();
+    return run(() =>
+      transaction(this.db, () => {
+        const mark = this.sql.get(
+          `UPDATE files SET deleted_at = ?, updated_at = ?
+           WHERE hostname = ? AND filepath = ? AND deleted_at IS NULL`,
+        );
+        let marked = 0;
+        for (const filepath of filepaths) {
+          marked += Number(mark.run(at, at, hostname, filepath).changes);
+        }
+        return marked;
+      })
+    );
+  }
+
   count(): Promise<number> {
     return run(() =>
-      Number((this.sql.get("SELECT count(*) AS n FROM files").get() as { n: number }).n)
+      Number(
+        (this.sql.get("SELECT count(*) AS n FROM files WHERE deleted_at IS NULL").get() as {
+          n: number;
+        }).n,
+      )
     );
+  }
+
+  stats(): Promise<FileStats> {
+    return run(() => {
+      const totals = this.sql.get(
+        `SELECT count(*) AS files, count(DISTINCT sha256) AS distinct_digests,
+          coalesce(sum(file_size), 0) AS logical_bytes
+         FROM files WHERE deleted_at IS NULL`,
+      ).get() ?? {};
+      const unique = this.sql.get(
+        `SELECT coalesce(sum(size), 0) AS unique_bytes FROM (
+          SELECT max(file_size) AS size FROM files WHERE deleted_at IS NULL GROUP BY sha256)`,
+      ).get() ?? {};
+      return {
+        files: Number(totals.files ?? 0),
+        distinct_digests: Number(totals.distinct_digests ?? 0),
+        logical_bytes: Number(totals.logical_bytes ?? 0),
+        unique_bytes: Number(unique.unique_bytes ?? 0),
+      };
+    });
   }
 }
 
@@ -293,6 +356,15 @@ class SqliteBlobIndex implements BlobIndex {
   remove(digest: Digest): Promise<void> {
     return run(() => {
       this.sql.get("DELETE FROM blobs WHERE digest = ?").run(digest);
+    });
+  }
+
+  stats(): Promise<{ blobs: number; bytes: number }> {
+    return run(() => {
+      const row = this.sql.get(
+        "SELECT count(*) AS blobs, coalesce(sum(size), 0) AS bytes FROM blobs",
+      ).get() ?? {};
+      return { blobs: Number(row.blobs ?? 0), bytes: Number(row.bytes ?? 0) };
     });
   }
 }
@@ -391,8 +463,10 @@ function isUniqueViolation(error: unknown): boolean {
   return error.errcode === 2067 || error.errcode === 1555;
 }
 
+/** A files row as a record; `deleted_at` stays inside the store. */
 function fileOf(row: Record<string, unknown>): FileRecord {
-  return { ...row } as unknown as FileRecord;
+  const { deleted_at: _deletedAt, ...file } = row;
+  return file as unknown as FileRecord;
 }
 
 function transaction<T>(db: DatabaseSync, body: () => T): T {
