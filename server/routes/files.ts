@@ -1,8 +1,8 @@
 /** Classic file routes: `POST /put_file` registers a file, `GET /get_file/{sha256}` finds one. */
 import { Hono } from "hono";
-import { fileMetadataSchema, fileWire } from "../../lib/models/file.ts";
-import { filesWithDigest, isStored, registerFile, type Stores } from "../../lib/dedup.ts";
-import { parseDigest } from "../../lib/digest.ts";
+import { fileMetadataSchema, type FileRecord, fileWire } from "../../lib/models/file.ts";
+import { isStored, registerFile, type Stores } from "../../lib/dedup.ts";
+import { type Digest, parseDigest } from "../../lib/digest.ts";
 import { AppError, short } from "../../lib/errors.ts";
 import { apiKeyAuth, type AuthEnv } from "../middleware/api_key_auth.ts";
 import { readJson } from "../json_body.ts";
@@ -25,10 +25,24 @@ export function fileRoutes(stores: Stores, limits: Limits): Hono<AuthEnv> {
 
   app.get("/get_file/:sha256", read, async (c) => {
     const digest = parseDigest(c.req.param("sha256"));
-    const [file] = await filesWithDigest(stores, digest, 1);
+    const file = await firstFileWithDigest(stores, digest);
     if (!file) throw new AppError("not_found", `No file with digest "${short(digest)}"`);
     return c.json(fileWire(file, await isStored(stores, digest)));
   });
 
   return app;
+}
+
+/**
+ * The epoch file while it still holds this digest, else the oldest file that does.
+ * (`filesWithDigest(stores, digest, 1)` would miss an epoch file that is not the oldest.)
+ */
+async function firstFileWithDigest(stores: Stores, digest: Digest): Promise<FileRecord | null> {
+  const blob = await stores.metadata.blobs.get(digest);
+  const epoch = blob?.epoch_file_id
+    ? await stores.metadata.files.getById(blob.epoch_file_id)
+    : null;
+  if (epoch?.sha256 === digest) return epoch;
+  const [oldest] = await stores.metadata.files.findByDigest(digest, 1);
+  return oldest ?? null;
 }
