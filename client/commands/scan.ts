@@ -1,0 +1,254 @@
+/**
+ * `ppclient scan PATH...` (the default command): walk the paths, hash every regular
+ * file, register it with the server and upload the bytes the server lacks.
+ */
+import { resolve } from "node:path";
+import { AppError } from "../../lib/errors.ts";
+import { ApiClient } from "../api_client.ts";
+import { type ClientConfig, loadConfig, parseScanArgs, settingsHelp } from "../config.ts";
+import { compileExclude } from "../exclude.ts";
+import { EXIT } from "../exit_codes.ts";
+import { ReadBuffers } from "../hash.ts";
+import { InFlightUploads } from "../inflight_uploads.ts";
+import { runPool } from "../pool.ts";
+import { ProgressReporter } from "../progress.ts";
+import { type FileOutcome, reportFile } from "../report_file.ts";
+import { type Phase, ScanStats } from "../scan_stats.ts";
+import { walk, type WalkEvent, type WalkOptions } from "../walk.ts";
+import type { Command, CommandContext } from "./command.ts";
+
+const HELP = `Usage: ppclient [scan] [PATH...] [OPTIONS]
+
+Walks each PATH (a directory or a file), computes the SHA-256 of every regular file,
+registers its metadata with the PutPlace server (POST /put_file) and uploads the bytes
+when the server does not hold them yet (POST /upload_file/{sha256}).
+
+Options:
+  -p, --path PATH          path to scan (repeatable; same as a PATH argument)
+  -e, --exclude PATTERN    exclude pattern (repeatable, see below)
+      --url URL            server base URL, or the classic http://HOST:PORT/put_file
+  -k, --api-key KEY        API key (or PUTPLACE_API_KEY)
+      --hostname NAME      host name reported with each file (default: this host's)
+      --ip ADDRESS         IP address reported with each file (default: detected)
+      --dry-run            hash and count only; send nothing
+  -j, --jobs N             files in flight at once (default from the core count)
+      --retries N          retries per request on network errors, 5xx and 429
+      --follow-symlinks    follow symbolic links (loops are detected and skipped)
+      --one-file-system    do not descend into other file systems
+  -v, --verbose            one line per file on stderr
+  -q, --quiet              no progress and no text summary
+      --json               summary as one JSON object on stdout
+  -c, --config FILE        read only this config file (it must exist)
+  -h, --help               this help
+
+Settings come from flags, then environment variables, then ~/ppclient.conf and
+./ppclient.conf ("key = value" lines; the later file wins; "exclude" adds up),
+then defaults. Config file keys:
+${settingsHelp()}
+
+Excludes: a pattern without wildcards matches a whole path component (".git",
+"node_modules"); a pattern with *, ?, [...] or ** is a glob on the path relative to
+the scan root (* and ? never cross "/", ** crosses any number of directories; a glob
+without "/" such as "*.pyc" applies at any depth). Excluded directories are not
+entered. A trailing "/" limits a pattern to directories.
+
+Policy: symbolic links are skipped unless --follow-symlinks (a PATH that is a link is
+followed); special files (FIFOs, sockets, devices) are skipped; files and directories
+that cannot be read are reported and counted as failed, and the scan goes on; a file
+that changes or vanishes while it is read or uploaded is reported as failed and never
+registered with a wrong digest.
+
+Output: progress and problems on stderr, the summary on stdout.
+Exit codes: 0 all done; 1 some files failed; 2 usage or configuration error;
+3 authentication refused; 130 interrupted (Ctrl-C once: stop taking new files, abandon
+those in flight, print the partial summary; twice: stop at once).`;
+
+export const scanCommand: Command = {
+  name: "scan",
+  summary: "scan paths and report their files to the server (the default command)",
+  help: HELP,
+  async run(args, context) {
+    const { values, positionals } = parseScanArgs(args);
+    const config = loadConfig(values, positionals, context.sources);
+    return await runScan(config, context);
+  },
+};
+
+export async function runScan(config: ClientConfig, context: CommandContext): Promise<number> {
+  const { terminal, interrupt } = context;
+  if (config.paths.length === 0) {
+    throw new AppError("invalid_input", "Nothing to scan: give a PATH or --path");
+  }
+  const roots = await checkedRoots(config.paths, context.sources.cwd);
+  if (!config.dryRun && config.apiKey === null) {
+    throw new AppError(
+      "invalid_input",
+      "No API key: pass --api-key, set PUTPLACE_API_KEY, or add api-key to ppclient.conf",
+    );
+  }
+  const exclude = config.exclude.map(compileExclude);
+  const stats = new ScanStats(config.dryRun);
+  const reporter = new ProgressReporter(terminal, stats, config);
+
+  using api = config.dryRun ? null : new ApiClient({
+    baseUrl: config.url,
+    apiKey: config.apiKey ?? "",
+    fetch: context.fetch,
+    maxConnections: config.jobs,
+    retry: { retries: config.retries, baseDelayMs: 250, maxDelayMs: 8_000 },
+    onRetry: (e) =>
+      reporter.detail(`retry ${e.retry} of ${e.request} in ${e.delayMs} ms: ${e.reason}`),
+  });
+  if (api) {
+    try {
+      await api.health(interrupt);
+    } catch (error) {
+      if (interrupt.aborted) {
+        reporter.finish(stats.summary(true));
+        return EXIT.interrupted;
+      }
+      if (error instanceof AppError) {
+        throw new AppError(
+          error.code,
+          `Cannot use the server at "${config.url}": ${error.message}`,
+          {
+            cause: error,
+            status: error.status,
+          },
+        );
+      }
+      throw error;
+    }
+  }
+
+  const fatal = new AbortController();
+  const stop = AbortSignal.any([interrupt, fatal.signal]);
+  let fatalError: unknown = null;
+  const buffers = Array.from({ length: config.jobs }, () => new ReadBuffers());
+  const uploads = new InFlightUploads();
+  const walkOptions: WalkOptions = {
+    exclude,
+    followSymlinks: config.followSymlinks,
+    oneFileSystem: config.oneFileSystem,
+    signal: stop,
+  };
+
+  const handle = async (event: WalkEvent, worker: number) => {
+    switch (event.kind) {
+      case "directory":
+        stats.directories++;
+        return;
+      case "skipped":
+        stats.skip(event.reason);
+        reporter.detail(`skipped ${event.path} (${event.reason.replaceAll("_", " ")})`);
+        return;
+      case "unreadable":
+        stats.fail("unreadable");
+        reporter.problem(event.path, event.message);
+        return;
+      case "file":
+        break;
+    }
+    stats.scanned++;
+    let phase: Phase | null = null;
+    let outcome: FileOutcome;
+    try {
+      outcome = await reportFile(event.path, event.rootDev, buffers[worker], {
+        api,
+        hostname: config.hostname,
+        ip: config.ip,
+        uploads,
+        oneFileSystem: config.oneFileSystem,
+        signal: stop,
+        onHashBytes: (count) => {
+          stats.bytesRead += count;
+        },
+        onPhase: (next) => {
+          stats.move(phase, next);
+          phase = next;
+        },
+      });
+    } catch (error) {
+      if (
+        error instanceof AppError && (error.code === "unauthorized" || error.code === "forbidden")
+      ) {
+        fatalError ??= error;
+        fatal.abort(error);
+        return;
+      }
+      if (stop.aborted) {
+        stats.abandoned++;
+        return;
+      }
+      throw error;
+    } finally {
+      stats.move(phase, null);
+    }
+    record(event.path, outcome);
+  };
+
+  const record = (path: string, outcome: FileOutcome) => {
+    switch (outcome.kind) {
+      case "hashed":
+        stats.hashed++;
+        stats.scannedBytes += outcome.size;
+        reporter.detail(`hashed ${outcome.digest} ${path}`);
+        return;
+      case "registered":
+        stats.hashed++;
+        stats.scannedBytes += outcome.size;
+        stats.registered++;
+        if (outcome.upload === "uploaded") {
+          stats.uploaded++;
+          stats.uploadedBytes += outcome.size;
+        } else {
+          stats.deduplicated++;
+        }
+        reporter.detail(`${outcome.upload} ${outcome.digest} ${path}`);
+        return;
+      case "skipped":
+        stats.skip(outcome.reason);
+        reporter.detail(`skipped ${path}: ${outcome.message}`);
+        return;
+      case "failed":
+        stats.fail(outcome.reason);
+        reporter.problem(path, outcome.message);
+        return;
+    }
+  };
+
+  reporter.start();
+  try {
+    await runPool(walkAll(roots, walkOptions), config.jobs, handle, stop);
+  } finally {
+    reporter.finish(stats.summary(interrupt.aborted));
+  }
+  if (fatalError !== null) throw fatalError;
+  if (interrupt.aborted) return EXIT.interrupted;
+  return stats.failed > 0 ? EXIT.failed : EXIT.ok;
+}
+
+async function* walkAll(roots: string[], options: WalkOptions): AsyncGenerator<WalkEvent> {
+  for (const root of roots) {
+    if (options.signal?.aborted) return;
+    yield* walk(root, options);
+  }
+}
+
+/** Absolute scan roots; a path that does not exist is a usage error. */
+async function checkedRoots(paths: string[], cwd: string): Promise<string[]> {
+  const roots: string[] = [];
+  for (const path of paths) {
+    const absolute = resolve(cwd, path);
+    try {
+      await Deno.stat(absolute);
+    } catch (error) {
+      if (error instanceof Deno.errors.NotFound) {
+        throw new AppError("invalid_input", `Path "${path}" does not exist`);
+      }
+      throw new AppError("invalid_input", `Path "${path}" cannot be read`, { cause: error });
+    }
+    roots.push(absolute);
+  }
+  return roots;
+}

@@ -1,0 +1,344 @@
+/**
+ * Client configuration: command-line flags, then environment variables, then config
+ * files, then defaults. Everything is checked by one zod schema; a bad or unknown
+ * setting is an `invalid_input` AppError that names the setting and where it came from.
+ *
+ * Config files: `~/ppclient.conf`, then `./ppclient.conf` (the later wins), or only the
+ * file given with `--config` (which must exist). `exclude` values add up across all
+ * sources; `path` values from a file are used only when the command line names no path.
+ */
+import { homedir } from "node:os";
+import { resolve } from "node:path";
+import { parseArgs } from "node:util";
+import { z } from "zod";
+import { AppError, short } from "../lib/errors.ts";
+import { parseConfigFile } from "./config_file.ts";
+import { primaryIpAddress, systemHostname } from "./host_identity.ts";
+
+export interface ClientConfig {
+  /** Absolute or relative paths to scan, as given. */
+  paths: string[];
+  exclude: string[];
+  /** Server base URL without a trailing slash (a classic `.../put_file` URL is trimmed). */
+  url: string;
+  apiKey: string | null;
+  hostname: string;
+  ip: string;
+  dryRun: boolean;
+  verbose: boolean;
+  quiet: boolean;
+  json: boolean;
+  /** Files in flight at once. */
+  jobs: number;
+  /** Retries of a request after the first attempt (network errors, 5xx, 429). */
+  retries: number;
+  followSymlinks: boolean;
+  oneFileSystem: boolean;
+  /** The config files that were read, in order. */
+  configFiles: string[];
+}
+
+export const DEFAULT_URL = "http://localhost:8000";
+
+/** The command-line flags of a scan, for `node:util` parseArgs. */
+export const SCAN_FLAGS = {
+  path: { type: "string", short: "p", multiple: true },
+  exclude: { type: "string", short: "e", multiple: true },
+  url: { type: "string" },
+  "api-key": { type: "string", short: "k" },
+  hostname: { type: "string" },
+  ip: { type: "string" },
+  "dry-run": { type: "boolean" },
+  verbose: { type: "boolean", short: "v" },
+  quiet: { type: "boolean", short: "q" },
+  json: { type: "boolean" },
+  jobs: { type: "string", short: "j" },
+  retries: { type: "string" },
+  "follow-symlinks": { type: "boolean" },
+  "one-file-system": { type: "boolean" },
+  config: { type: "string", short: "c" },
+  help: { type: "boolean", short: "h" },
+} as const;
+
+type Raw = string | boolean;
+
+/** Each setting: its config-file key (also its flag name), environment variables, help. */
+const SETTINGS = {
+  url: { env: ["PUTPLACE_URL"], help: `server base URL or classic .../put_file URL` },
+  "api-key": { env: ["PUTPLACE_API_KEY"], help: "API key sent as X-API-Key" },
+  hostname: { env: [], help: "host name reported with each file (default: system)" },
+  ip: { env: [], help: "IP address reported with each file (default: first non-loopback IPv4)" },
+  path: { env: [], help: "path to scan (repeatable; used when none is given)" },
+  exclude: { env: [], help: "exclude pattern (repeatable; adds up across sources)" },
+  "dry-run": { env: [], help: "hash and count, send nothing" },
+  verbose: { env: [], help: "one line per file" },
+  quiet: { env: [], help: "no progress and no summary; problems still go to stderr" },
+  json: { env: [], help: "summary as JSON on stdout" },
+  jobs: { env: ["PPCLIENT_JOBS"], help: "files in flight (default from the core count)" },
+  retries: { env: [], help: "retries per request on network errors, 5xx and 429 (default 4)" },
+  "follow-symlinks": { env: [], help: "follow symbolic links (loops are detected)" },
+  "one-file-system": { env: [], help: "do not cross into other file systems" },
+} as const satisfies Record<string, { env: readonly string[]; help: string }>;
+
+type SettingKey = keyof typeof SETTINGS;
+const LIST_KEYS = new Set<SettingKey>(["path", "exclude"]);
+
+function isSettingKey(key: string): key is SettingKey {
+  return Object.hasOwn(SETTINGS, key);
+}
+
+const bool = z.union([z.boolean(), z.stringbool()]);
+const text = z.string().trim().min(1);
+
+/** The one schema every merged configuration passes. */
+const configSchema = z.object({
+  path: z.array(text),
+  exclude: z.array(text),
+  url: z.string().trim().transform((value, ctx) => {
+    const base = baseUrlOf(value);
+    if (base === null) {
+      ctx.addIssue({ code: "custom", message: "Expected an http:// or https:// URL" });
+      return z.NEVER;
+    }
+    return base;
+  }),
+  "api-key": text.nullable(),
+  hostname: text.max(255),
+  ip: z.string().trim().max(64),
+  "dry-run": bool,
+  verbose: bool,
+  quiet: bool,
+  json: bool,
+  jobs: z.coerce.number().int().min(1).max(256),
+  retries: z.coerce.number().int().min(0).max(20),
+  "follow-symlinks": bool,
+  "one-file-system": bool,
+}).strict();
+
+/** Where configuration comes from; `processSources()` gives the real ones. */
+export interface ConfigSources {
+  env: Record<string, string | undefined>;
+  /** A file's text, or null when it does not exist. */
+  readFile: (path: string) => string | null;
+  cwd: string;
+  home: string;
+  hostname: () => string;
+  ipAddress: () => string;
+  cores: number;
+}
+
+export function processSources(): ConfigSources {
+  const env: Record<string, string | undefined> = {};
+  for (const names of Object.values(SETTINGS)) {
+    for (const name of names.env) env[name] = Deno.env.get(name);
+  }
+  return {
+    env,
+    readFile: (path) => {
+      try {
+        return Deno.readTextFileSync(path);
+      } catch (error) {
+        if (error instanceof Deno.errors.NotFound) return null;
+        throw new AppError("invalid_input", `Cannot read config file "${path}"`, {
+          cause: error,
+        });
+      }
+    },
+    cwd: Deno.cwd(),
+    home: homedir(),
+    hostname: systemHostname,
+    ipAddress: primaryIpAddress,
+    cores: navigator.hardwareConcurrency ?? 2,
+  };
+}
+
+/** Files in flight by default: enough to hide round trips, bounded for memory. */
+export function defaultJobs(cores: number): number {
+  return Math.min(32, Math.max(4, cores * 4));
+}
+
+export type ScanFlags = ReturnType<typeof parseScanArgs>["values"];
+
+/** Parses scan arguments; unknown flags are an `invalid_input` AppError. */
+export function parseScanArgs(args: string[]) {
+  try {
+    return parseArgs({ args, options: SCAN_FLAGS, strict: true, allowPositionals: true });
+  } catch (error) {
+    if (error instanceof TypeError && "code" in error) {
+      throw new AppError("invalid_input", error.message, { cause: error });
+    }
+    throw error;
+  }
+}
+
+/** Merges flags (and positional paths) with environment, config files and defaults. */
+export function loadConfig(
+  flags: ScanFlags,
+  positionals: string[],
+  sources: ConfigSources,
+): ClientConfig {
+  const layers = new Map<SettingKey, { value: Raw | Raw[]; origin: string }>();
+  const set = (key: SettingKey, value: Raw, origin: string) => {
+    if (LIST_KEYS.has(key)) {
+      const previous = layers.get(key);
+      const values = Array.isArray(previous?.value) ? previous.value : [];
+      layers.set(key, { value: [...values, value], origin });
+    } else {
+      layers.set(key, { value, origin });
+    }
+  };
+
+  // Config files (lowest precedence after defaults).
+  const configFiles = configFileCandidates(flags.config, sources);
+  const read: string[] = [];
+  const filePaths: { value: string; origin: string }[] = [];
+  for (const file of configFiles) {
+    const text = sources.readFile(file);
+    if (text === null) {
+      if (flags.config !== undefined) {
+        throw new AppError("invalid_input", `Config file "${file}" does not exist`);
+      }
+      continue;
+    }
+    read.push(file);
+    for (const line of parseConfigFile(text, file)) {
+      const origin = `${file} line ${line.line}`;
+      if (!isSettingKey(line.key)) {
+        throw new AppError(
+          "invalid_input",
+          `Unknown setting "${short(line.key, 40)}" in ${origin}; known settings: ${
+            Object.keys(SETTINGS).join(", ")
+          }`,
+        );
+      }
+      if (line.key === "path") filePaths.push({ value: line.value, origin });
+      else set(line.key, line.value, origin);
+    }
+  }
+
+  // Environment.
+  for (
+    const [key, setting] of Object.entries(SETTINGS) as [SettingKey, typeof SETTINGS[SettingKey]][]
+  ) {
+    for (const name of setting.env) {
+      const value = sources.env[name];
+      if (value !== undefined && value !== "") {
+        set(key, value, `environment variable ${name}`);
+        break;
+      }
+    }
+  }
+
+  // Flags.
+  for (const key of Object.keys(SETTINGS) as SettingKey[]) {
+    if (key === "path") continue;
+    const value = flags[key];
+    if (value === undefined) continue;
+    for (const one of Array.isArray(value) ? value : [value]) set(key, one, `--${key}`);
+  }
+  const cliPaths = [...positionals, ...(flags.path ?? [])];
+  if (cliPaths.length > 0) {
+    for (const path of cliPaths) set("path", path, "the command line");
+  } else {
+    for (const { value, origin } of filePaths) set("path", value, origin);
+  }
+
+  const raw: Record<string, Raw | Raw[] | null> = {};
+  for (const key of Object.keys(SETTINGS) as SettingKey[]) {
+    raw[key] = layers.get(key)?.value ?? defaultOf(key, sources);
+  }
+  const parsed = configSchema.safeParse(raw);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0];
+    const key = String(issue.path[0] ?? "");
+    const origin = isSettingKey(key) ? layers.get(key)?.origin ?? "the default" : "settings";
+    throw new AppError(
+      "invalid_input",
+      `Invalid setting "${key}" (from ${origin}): ${issue.message}`,
+      { cause: parsed.error },
+    );
+  }
+  const c = parsed.data;
+  return Object.freeze({
+    paths: c.path,
+    exclude: c.exclude,
+    url: c.url,
+    apiKey: c["api-key"],
+    hostname: c.hostname,
+    ip: c.ip,
+    dryRun: c["dry-run"],
+    verbose: c.verbose,
+    quiet: c.quiet,
+    json: c.json,
+    jobs: c.jobs,
+    retries: c.retries,
+    followSymlinks: c["follow-symlinks"],
+    oneFileSystem: c["one-file-system"],
+    configFiles: read,
+  });
+}
+
+function defaultOf(key: SettingKey, sources: ConfigSources): Raw | Raw[] | null {
+  switch (key) {
+    case "url":
+      return DEFAULT_URL;
+    case "api-key":
+      return null;
+    case "hostname":
+      return sources.hostname();
+    case "ip":
+      return sources.ipAddress();
+    case "path":
+    case "exclude":
+      return [];
+    case "jobs":
+      return String(defaultJobs(sources.cores));
+    case "retries":
+      return "4";
+    case "dry-run":
+    case "verbose":
+    case "quiet":
+    case "json":
+    case "follow-symlinks":
+    case "one-file-system":
+      return false;
+  }
+}
+
+/** `--config FILE` alone, else `~/ppclient.conf` then `./ppclient.conf` (each once). */
+export function configFileCandidates(
+  explicit: string | undefined,
+  sources: ConfigSources,
+): string[] {
+  if (explicit !== undefined) return [resolve(sources.cwd, explicit)];
+  const candidates = [
+    resolve(sources.home, "ppclient.conf"),
+    resolve(sources.cwd, "ppclient.conf"),
+  ];
+  return [...new Set(candidates)];
+}
+
+/**
+ * The server base URL: `http://h:8000/put_file` and `http://h:8000/` both give
+ * `http://h:8000`; a path prefix is kept. Null when not an http(s) URL.
+ */
+export function baseUrlOf(value: string): string | null {
+  let url: URL;
+  try {
+    url = new URL(value);
+  } catch {
+    return null;
+  }
+  if (url.protocol !== "http:" && url.protocol !== "https:") return null;
+  if (url.search !== "" || url.hash !== "") return null;
+  const path = url.pathname.replace(/\/put_file\/?$/, "").replace(/\/+$/, "");
+  return `${url.origin}${path}`;
+}
+
+/** The settings table for `ppclient --help`. */
+export function settingsHelp(): string {
+  return Object.entries(SETTINGS).map(([key, s]) => {
+    const env = s.env.length > 0 ? ` (env ${s.env.join(", ")})` : "";
+    return `  ${key.padEnd(16)} ${s.help}${env}`;
+  }).join("\n");
+}

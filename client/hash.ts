@@ -1,0 +1,124 @@
+/**
+ * Hashing a file from disk: SHA-256 through `node:crypto` with large reads into two
+ * reused buffers (the next read runs while the current block is hashed), so memory per
+ * file in flight is fixed whatever the file size.
+ *
+ * A file is hashed only if it stays the same file with the same size, mtime and ctime
+ * from before the first read to after the last one, and the bytes read equal its size.
+ * Otherwise the outcome says it changed or vanished and no digest is given: a digest
+ * is never reported for bytes that were not the file's at one moment.
+ */
+import { createHash } from "node:crypto";
+import type { Digest } from "../lib/digest.ts";
+import { describeFsError } from "./walk.ts";
+
+export const READ_BUFFER_BYTES = 1024 * 1024;
+
+/** The fixed read buffers of one worker; reused for every file it hashes. */
+export class ReadBuffers {
+  readonly a: Uint8Array;
+  readonly b: Uint8Array;
+  constructor(size = READ_BUFFER_BYTES) {
+    this.a = new Uint8Array(size);
+    this.b = new Uint8Array(size);
+  }
+}
+
+export type FileProblem =
+  | "vanished"
+  | "changed"
+  | "unreadable"
+  | "not_regular"
+  | "other_filesystem";
+
+export type HashOutcome =
+  | { ok: true; digest: Digest; size: number; info: Deno.FileInfo }
+  | { ok: false; problem: FileProblem; message: string };
+
+export interface HashOptions {
+  buffers: ReadBuffers;
+  /** With a device number, a file on another device is `other_filesystem`. */
+  requireDevice?: number;
+  /** Aborting stops between reads and rejects with the signal's reason. */
+  signal?: AbortSignal;
+  /** Called with each block's byte count, for progress. */
+  onBytes?: (count: number) => void;
+}
+
+export async function hashFile(path: string, options: HashOptions): Promise<HashOutcome> {
+  let file: Deno.FsFile;
+  try {
+    file = await Deno.open(path, { read: true });
+  } catch (error) {
+    return error instanceof Deno.errors.NotFound
+      ? { ok: false, problem: "vanished", message: "vanished before it could be read" }
+      : { ok: false, problem: "unreadable", message: describeFsError(error) };
+  }
+  try {
+    const before = await file.stat();
+    if (!before.isFile) {
+      return { ok: false, problem: "not_regular", message: "is no longer a regular file" };
+    }
+    if (options.requireDevice !== undefined && before.dev !== options.requireDevice) {
+      return { ok: false, problem: "other_filesystem", message: "is on another file system" };
+    }
+    const hash = createHash("sha256");
+    let size = 0;
+    try {
+      let current = options.buffers.a;
+      let spare = options.buffers.b;
+      let pending = file.read(current);
+      for (;;) {
+        const count = await pending;
+        if (count === null) break;
+        options.signal?.throwIfAborted();
+        const block = current;
+        [current, spare] = [spare, current];
+        pending = file.read(current);
+        hash.update(block.subarray(0, count));
+        size += count;
+        options.onBytes?.(count);
+      }
+    } catch (error) {
+      if (options.signal?.aborted) throw options.signal.reason;
+      return { ok: false, problem: "unreadable", message: describeFsError(error) };
+    }
+    let after: Deno.FileInfo;
+    try {
+      after = await Deno.stat(path);
+    } catch (error) {
+      return error instanceof Deno.errors.NotFound
+        ? { ok: false, problem: "vanished", message: "vanished while being read" }
+        : { ok: false, problem: "unreadable", message: describeFsError(error) };
+    }
+    const change = changeBetween(before, after, size);
+    if (change !== null) return { ok: false, problem: "changed", message: change };
+    return { ok: true, digest: hash.digest("hex") as Digest, size, info: before };
+  } finally {
+    file.close();
+  }
+}
+
+/** Null when `after` is the same unchanged file as `before` and `read` bytes were read. */
+export function changeBetween(
+  before: Deno.FileInfo,
+  after: Deno.FileInfo,
+  read: number,
+): string | null {
+  if (before.dev !== after.dev || before.ino !== after.ino) {
+    return "was replaced while being read";
+  }
+  if (before.size !== after.size || read !== before.size) {
+    return `changed size while being read (${before.size} bytes before, ${after.size} after, ${read} read)`;
+  }
+  if (
+    timeOf(before.mtime) !== timeOf(after.mtime) || timeOf(before.ctime) !== timeOf(after.ctime)
+  ) {
+    return "was modified while being read";
+  }
+  return null;
+}
+
+function timeOf(date: Date | null | undefined): number | null {
+  return date ? date.getTime() : null;
+}

@@ -1,0 +1,85 @@
+/**
+ * ppclient: the PutPlace client. argv -> command -> exit code. The only client file
+ * that prints errors, handles signals and exits.
+ */
+import { AppError } from "../lib/errors.ts";
+import { VERSION } from "../lib/version.ts";
+import type { Command, CommandContext } from "./commands/command.ts";
+import { scanCommand } from "./commands/scan.ts";
+import { processSources } from "./config.ts";
+import { EXIT, exitCodeOf } from "./exit_codes.ts";
+import { processTerminal } from "./terminal.ts";
+
+const COMMANDS: Command[] = [scanCommand];
+
+const HELP = `ppclient ${VERSION}: the PutPlace client
+
+Usage: ppclient [COMMAND] [PATH...] [OPTIONS]
+
+Commands:
+${COMMANDS.map((c) => `  ${c.name.padEnd(12)} ${c.summary}`).join("\n")}
+
+With no command, runs "scan": "ppclient --path /srv" is "ppclient scan /srv".
+"ppclient scan --help" lists the options, config keys and exit codes.`;
+
+export interface MainOptions {
+  /** Defaults to the process's stdout/stderr, environment and config files. */
+  context?: Partial<CommandContext>;
+}
+
+export async function main(args: string[], options: MainOptions = {}): Promise<number> {
+  const terminal = options.context?.terminal ?? processTerminal();
+  if (args[0] === "--version" || args[0] === "-V") {
+    terminal.out(`${VERSION}\n`);
+    return EXIT.ok;
+  }
+  if (args[0] === "--help" || args[0] === "-h" || args[0] === "help") {
+    const named = COMMANDS.find((c) => c.name === args[1]);
+    terminal.out(`${named ? named.help : `${HELP}\n\n${scanCommand.help}`}\n`);
+    return EXIT.ok;
+  }
+  const named = COMMANDS.find((c) => c.name === args[0]);
+  const command = named ?? scanCommand;
+  const rest = named ? args.slice(1) : args;
+  if (rest.includes("--help") || rest.includes("-h")) {
+    terminal.out(`${command.help}\n`);
+    return EXIT.ok;
+  }
+
+  const interruption = new AbortController();
+  let signals = 0;
+  const onSignal = () => {
+    signals++;
+    if (signals === 1) {
+      terminal.err(
+        "\nppclient: interrupted; finishing up (press Ctrl-C again to stop at once)\n",
+      );
+      interruption.abort(new DOMException("Interrupted", "AbortError"));
+    } else {
+      terminal.err("ppclient: stopped\n");
+      Deno.exit(EXIT.interrupted);
+    }
+  };
+  const listen = options.context?.interrupt === undefined;
+  if (listen) Deno.addSignalListener("SIGINT", onSignal);
+  try {
+    return await command.run(rest, {
+      terminal,
+      sources: options.context?.sources ?? processSources(),
+      interrupt: options.context?.interrupt ?? interruption.signal,
+      fetch: options.context?.fetch,
+    });
+  } catch (error) {
+    if (error instanceof AppError) {
+      const hint = error.code === "invalid_input" ? `\nRun "ppclient ${command.name} --help".` : "";
+      terminal.err(`ppclient: ${error.message}${hint}\n`);
+      return exitCodeOf(error.code);
+    }
+    terminal.err(`ppclient: unexpected error: ${error instanceof Error ? error.stack : error}\n`);
+    return EXIT.failed;
+  } finally {
+    if (listen) Deno.removeSignalListener("SIGINT", onSignal);
+  }
+}
+
+if (import.meta.main) Deno.exit(await main(Deno.args));

@@ -1,0 +1,107 @@
+/**
+ * The body of an upload: a file's bytes streamed from disk in bounded chunks, hashed as
+ * they go. The stream fails instead of ending when the bytes do not hash to the digest
+ * that was registered, or the file is no longer the one that was hashed, so changed
+ * bytes are never sent as that digest's blob (the server checks too).
+ */
+import { createHash } from "node:crypto";
+import type { Digest } from "../lib/digest.ts";
+import { AppError, short } from "../lib/errors.ts";
+import { READ_BUFFER_BYTES } from "./hash.ts";
+import { describeFsError } from "./walk.ts";
+
+export interface HashedFile {
+  path: string;
+  digest: Digest;
+  size: number;
+  /** The stat of the file when it was hashed. */
+  info: Deno.FileInfo;
+}
+
+/**
+ * The `conflict` AppError of a file that is not what was hashed any more. Messages leave
+ * the path out: whoever reports the file names it.
+ */
+function changed(how: string): AppError {
+  return new AppError("conflict", `${how} after it was hashed`);
+}
+
+/**
+ * Opens the file and checks it is still the hashed one; the stream then reads it.
+ * Rejects with a `conflict` AppError when the file vanished or was replaced.
+ */
+export async function openVerifiedBody(
+  file: HashedFile,
+  options: { chunkBytes?: number; onBytes?: (count: number) => void } = {},
+): Promise<ReadableStream<Uint8Array>> {
+  let handle: Deno.FsFile;
+  try {
+    handle = await Deno.open(file.path, { read: true });
+  } catch (error) {
+    if (error instanceof Deno.errors.NotFound) throw changed("vanished");
+    throw new AppError("conflict", `${describeFsError(error)} at upload`, {
+      cause: error,
+    });
+  }
+  let open = true;
+  const close = () => {
+    if (open) {
+      open = false;
+      handle.close();
+    }
+  };
+  try {
+    const now = await handle.stat();
+    if (now.ino !== file.info.ino || now.dev !== file.info.dev) throw changed("was replaced");
+    if (now.size !== file.size) throw changed("changed size");
+  } catch (error) {
+    close();
+    throw error;
+  }
+
+  const hash = createHash("sha256");
+  let sent = 0;
+  const chunkBytes = Math.min(options.chunkBytes ?? READ_BUFFER_BYTES, file.size + 1);
+  return new ReadableStream<Uint8Array>({
+    async pull(controller) {
+      try {
+        const chunk = new Uint8Array(chunkBytes);
+        const count = await handle.read(chunk);
+        if (count === null) {
+          close();
+          const digest = hash.digest("hex");
+          if (sent !== file.size || digest !== file.digest) {
+            controller.error(changed(
+              `changed (its bytes now hash to "${short(digest)}", ${sent} bytes)`,
+            ));
+          } else {
+            controller.close();
+          }
+          return;
+        }
+        sent += count;
+        if (sent > file.size) {
+          close();
+          controller.error(changed("grew"));
+          return;
+        }
+        const bytes = chunk.subarray(0, count);
+        hash.update(bytes);
+        options.onBytes?.(count);
+        controller.enqueue(bytes);
+      } catch (error) {
+        close();
+        controller.error(
+          error instanceof AppError ? error : new AppError(
+            "conflict",
+            `${describeFsError(error)} during upload`,
+            { cause: error },
+          ),
+        );
+      }
+    },
+    cancel() {
+      close();
+    },
+  }, { highWaterMark: 0 });
+}
