@@ -1008,6 +1008,8 @@ Deno.test("POST /put_file with wrong types, missing fields or bad values is 422 
     ["file_mode", { ...good, file_mode: -5 }],
     ["file_uid", { ...good, file_uid: "1000" }],
     ["file_mtime", { ...good, file_mtime: "yesterday" }],
+    ["sha256", { ...good, file_size: 0 }],
+    ["sha256", { ...good, sha256: EMPTY_DIGEST }],
   ];
   for (const [field, body] of cases) {
     const response = await t.putFile(body);

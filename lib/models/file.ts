@@ -4,7 +4,7 @@
  * `FileRecord` is what the metadata store keeps.
  */
 import { z } from "zod";
-import { type Digest, isDigest } from "../digest.ts";
+import { type Digest, EMPTY_DIGEST, isDigest } from "../digest.ts";
 
 const unixSeconds = z.number().finite();
 const nonNegativeInt = z.number().int().min(0).max(Number.MAX_SAFE_INTEGER);
@@ -13,7 +13,10 @@ export const digestSchema = z.string().refine(isDigest, {
   message: "Expected a digest: 64 lowercase hex characters",
 }).transform((value) => value as Digest);
 
-/** Unknown keys (server-managed fields such as `has_file_content`) are stripped. */
+/**
+ * Unknown keys (server-managed fields such as `has_file_content`) are stripped. A file of
+ * 0 bytes must have the empty digest and only it.
+ */
 export const fileMetadataSchema = z.object({
   filepath: z.string().min(1).max(4096).refine((p) => !p.includes("\0"), {
     message: "Must not contain NUL characters",
@@ -30,6 +33,11 @@ export const fileMetadataSchema = z.object({
   file_mtime: unixSeconds.default(0),
   file_atime: unixSeconds.default(0),
   file_ctime: unixSeconds.default(0),
+}).refine((file) => (file.file_size === 0) === (file.sha256 === EMPTY_DIGEST), {
+  // Else a client could get `upload_required: false` for bytes the server never received.
+  path: ["sha256"],
+  message:
+    `Does not match file_size: a file has 0 bytes exactly when its digest is "${EMPTY_DIGEST}"`,
 });
 
 export type FileMetadata = z.infer<typeof fileMetadataSchema>;
