@@ -134,7 +134,10 @@ class FsBlobStore implements BlobStore {
   async [Symbol.asyncDispose](): Promise<void> {}
 }
 
-/** Streams `body` into `file` in large writes while hashing; throws unless it matches. */
+/**
+ * Streams `body` into `file` while hashing; throws unless it matches. Two large buffers
+ * alternate so the disk write of one overlaps hashing and filling the other.
+ */
 async function writeVerified(
   file: Deno.FsFile,
   digest: Digest,
@@ -142,18 +145,38 @@ async function writeVerified(
   body: ReadableStream<Uint8Array>,
 ): Promise<number> {
   const hasher = new DigestWriter();
-  const buffer = new Uint8Array(WRITE_BUFFER_BYTES);
+  const buffers = [new Uint8Array(WRITE_BUFFER_BYTES), new Uint8Array(WRITE_BUFFER_BYTES)];
+  let current = 0;
   let filled = 0;
-  const flush = async () => {
+  let writing: Promise<unknown> = Promise.resolve();
+  let writeError: unknown;
+  const writeAll = async (bytes: Uint8Array) => {
     let offset = 0;
-    while (offset < filled) offset += await file.write(buffer.subarray(offset, filled));
+    while (offset < bytes.byteLength) offset += await file.write(bytes.subarray(offset));
+  };
+  const flush = async () => {
+    await writing;
+    if (writeError !== undefined) throw unavailable("write", writeError);
+    writing = writeAll(buffers[current].subarray(0, filled)).catch((e) => (writeError = e));
+    current ^= 1;
     filled = 0;
   };
   const reader = body.getReader();
   try {
     while (true) {
-      const { done, value } = await reader.read();
-      if (done) break;
+      let chunk: ReadableStreamReadResult<Uint8Array>;
+      try {
+        chunk = await reader.read();
+      } catch (error) {
+        if (error instanceof AppError) throw error;
+        throw new AppError(
+          "invalid_input",
+          `Cannot store blob "${short(digest)}": the upload ended early`,
+          { cause: error },
+        );
+      }
+      if (chunk.done) break;
+      const value = chunk.value;
       hasher.update(value);
       if (size !== undefined && hasher.size > size) {
         throw new AppError(
@@ -163,6 +186,7 @@ async function writeVerified(
       }
       let offset = 0;
       while (offset < value.byteLength) {
+        const buffer = buffers[current];
         const take = Math.min(value.byteLength - offset, buffer.byteLength - filled);
         buffer.set(value.subarray(offset, offset + take), filled);
         filled += take;
@@ -172,16 +196,14 @@ async function writeVerified(
     }
   } catch (error) {
     await reader.cancel().catch(() => {});
-    if (error instanceof AppError) throw error;
-    throw new AppError(
-      "invalid_input",
-      `Cannot store blob "${short(digest)}": the upload ended early`,
-      { cause: error },
-    );
+    await writing;
+    throw error;
   } finally {
     reader.releaseLock();
   }
   await flush();
+  await writing;
+  if (writeError !== undefined) throw unavailable("write", writeError);
   if (size !== undefined && hasher.size !== size) {
     throw new AppError(
       "invalid_input",
