@@ -778,6 +778,32 @@ Deno.test("GET /get_file falls back to the oldest file when the epoch file has n
   assert.equal(found.sha256, digest);
 });
 
+Deno.test("GET /get_file skips a deleted epoch file, and is 404 once every file is deleted", async () => {
+  await using t = await testApp();
+  const content = "soon deleted";
+  const digest = digestOf(content);
+  await (await t.putFile(fileBody("host-old", "/old", content))).body?.cancel();
+  await registerAndUpload(t, "host-epoch", "/epoch", content);
+  const now = new Date();
+  await t.metadata.files.markDeleted("host-epoch", ["/epoch"], now);
+  const lookup = () => t.request(`/get_file/${digest}`, { headers: { "x-api-key": t.keys.read } });
+  assert.equal((await (await lookup()).json()).hostname, "host-old");
+  await t.metadata.files.markDeleted("host-old", ["/old"], now);
+  await assertProblem(t, await lookup(), 404);
+});
+
+Deno.test("an upload rewrites a blob the index knows but the blob store lost", async () => {
+  await using t = await testApp();
+  const content = "lost and found";
+  const digest = digestOf(content);
+  await registerAndUpload(t, "h", "/f", content);
+  await Deno.remove(t.blobPath(digest));
+  const again = await t.upload(digest, { hostname: "h", filepath: "/f" }, content);
+  assert.equal(again.status, 200);
+  await again.body?.cancel();
+  assert.equal(await Deno.readTextFile(t.blobPath(digest)), content);
+});
+
 Deno.test("GET /get_file of an unknown digest is 404", async () => {
   await using t = await testApp();
   const response = await t.request(`/get_file/${digestOf("nobody")}`, {

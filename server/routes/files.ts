@@ -34,15 +34,16 @@ export function fileRoutes(stores: Stores, limits: Limits): Hono<AuthEnv> {
 }
 
 /**
- * The epoch file while it still holds this digest, else the oldest file that does.
- * (`filesWithDigest(stores, digest, 1)` would miss an epoch file that is not the oldest.)
+ * The epoch file while it is live and still holds this digest, else the oldest live file
+ * that does. (`filesWithDigest(stores, digest, 1)` would miss an epoch file that is not the
+ * oldest; `getById` also finds deleted files, so liveness is checked by path.)
  */
 async function firstFileWithDigest(stores: Stores, digest: Digest): Promise<FileRecord | null> {
-  const blob = await stores.metadata.blobs.get(digest);
-  const epoch = blob?.epoch_file_id
-    ? await stores.metadata.files.getById(blob.epoch_file_id)
-    : null;
-  if (epoch?.sha256 === digest) return epoch;
-  const [oldest] = await stores.metadata.files.findByDigest(digest, 1);
+  const files = stores.metadata.files;
+  const epochId = (await stores.metadata.blobs.get(digest))?.epoch_file_id;
+  const epoch = epochId ? await files.getById(epochId) : null;
+  const live = epoch ? await files.get(epoch.hostname, epoch.filepath) : null;
+  if (live && live.id === epochId && live.sha256 === digest) return live;
+  const [oldest] = await files.findByDigest(digest, 1);
   return oldest ?? null;
 }
