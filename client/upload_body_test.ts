@@ -1,0 +1,85 @@
+import assert from "node:assert/strict";
+import { type Digest, digestOf } from "../lib/digest.ts";
+import { AppError } from "../lib/errors.ts";
+import { openVerifiedBody } from "./upload_body.ts";
+
+async function withFile(content: string, fn: (path: string) => Promise<void>) {
+  const dir = await Deno.makeTempDir({ prefix: "ppclient-upload-" });
+  try {
+    await Deno.writeTextFile(`${dir}/f`, content);
+    await fn(`${dir}/f`);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+}
+
+async function hashed(path: string, digest: Digest) {
+  const info = await Deno.stat(path);
+  return { path, digest, size: info.size, info };
+}
+
+function isConflict(pattern: RegExp) {
+  return (error: unknown) => {
+    assert.ok(error instanceof AppError);
+    assert.equal(error.code, "conflict");
+    assert.match(error.message, pattern);
+    return true;
+  };
+}
+
+Deno.test("openVerifiedBody() streams the file in bounded chunks when it is unchanged", async () => {
+  const content = "abc".repeat(100_000);
+  await withFile(content, async (path) => {
+    const body = await openVerifiedBody(await hashed(path, digestOf(content)), {
+      chunkBytes: 4096,
+    });
+    let total = 0;
+    let chunks = 0;
+    for await (const chunk of body) {
+      assert.ok(chunk.byteLength <= 4096);
+      total += chunk.byteLength;
+      chunks++;
+    }
+    assert.equal(total, content.length);
+    assert.ok(chunks >= 73);
+  });
+});
+
+Deno.test("openVerifiedBody() fails the stream when the bytes no longer hash to the registered digest", async () => {
+  await withFile("original", async (path) => {
+    const file = await hashed(path, digestOf("original"));
+    const handle = await Deno.open(path, { write: true });
+    await handle.write(new TextEncoder().encode("ORIGINAL"));
+    handle.close();
+    const body = await openVerifiedBody(file);
+    await assert.rejects(
+      (async () => {
+        for await (const _ of body) { /* drain */ }
+      })(),
+      isConflict(/changed \(its bytes now hash to/),
+    );
+  });
+});
+
+Deno.test("openVerifiedBody() refuses a file that vanished or was replaced since hashing", async () => {
+  await withFile("v", async (path) => {
+    const file = await hashed(path, digestOf("v"));
+    await Deno.writeTextFile(`${path}.new`, "v");
+    await Deno.rename(`${path}.new`, path);
+    await assert.rejects(openVerifiedBody(file), isConflict(/was replaced after it was hashed/));
+    await Deno.remove(path);
+    await assert.rejects(openVerifiedBody(file), isConflict(/vanished after it was hashed/));
+  });
+});
+
+Deno.test("openVerifiedBody() closes the file when the consumer cancels", async () => {
+  await withFile("x".repeat(100_000), async (path) => {
+    const body = await openVerifiedBody(await hashed(path, digestOf("x".repeat(100_000))), {
+      chunkBytes: 1000,
+    });
+    const reader = body.getReader();
+    await reader.read();
+    await reader.cancel();
+    // The test's resource sanitizer fails if the file handle is still open.
+  });
+});
