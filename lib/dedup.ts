@@ -134,3 +134,46 @@ export async function filesWithDigest(
   if (epochIndex > 0) files.unshift(...files.splice(epochIndex, 1));
   return files;
 }
+
+/**
+ * Stores a blob uploaded by digest alone (the /v1 blob routes name no file): the epoch
+ * file recorded is the oldest live file registered with the digest, when there is one.
+ */
+export async function storeBlobByDigest(
+  stores: Stores,
+  digest: Digest,
+  body: ReadableStream<Uint8Array>,
+  options: { size?: number } = {},
+): Promise<PutResult> {
+  const [oldest] = await stores.metadata.files.findByDigest(digest, 1);
+  return await storeBlob(stores, digest, body, { size: options.size, epochFile: oldest ?? null });
+}
+
+export interface DedupStats {
+  /** Live (not deleted) files. */
+  files: number;
+  /** Distinct digests among the live files. */
+  distinct_digests: number;
+  /** Blobs in the blob index and the bytes they hold. */
+  stored_blobs: number;
+  stored_bytes: number;
+  /** Sum of the live files' sizes: what the fleet holds. */
+  logical_bytes: number;
+  /** Bytes dedup saves: the logical bytes minus each distinct digest's bytes counted once. */
+  dedup_saved_bytes: number;
+}
+
+export async function dedupStats(stores: Stores): Promise<DedupStats> {
+  const [files, blobs] = await Promise.all([
+    stores.metadata.files.stats(),
+    stores.metadata.blobs.stats(),
+  ]);
+  return {
+    files: files.files,
+    distinct_digests: files.distinct_digests,
+    stored_blobs: blobs.blobs,
+    stored_bytes: blobs.bytes,
+    logical_bytes: files.logical_bytes,
+    dedup_saved_bytes: files.logical_bytes - files.unique_bytes,
+  };
+}

@@ -12,11 +12,15 @@ import { healthRoutes } from "./routes/health.ts";
 import { fileRoutes } from "./routes/files.ts";
 import { uploadRoutes } from "./routes/uploads.ts";
 import { apiKeyRoutes } from "./routes/api_keys.ts";
+import { v1Routes } from "./routes/v1_api.ts";
+import type { ResumableUploads } from "./resumable_uploads.ts";
 
 export interface AppDeps {
   stores: Stores;
   limits: Limits;
   version: string;
+  /** Resumable uploads (`openResumableUploads`); without them /v1/uploads is absent. */
+  uploads?: ResumableUploads;
   /** Where unexpected errors are reported; defaults to stderr. */
   logError?: (error: unknown, request: Request) => void;
 }
@@ -34,6 +38,7 @@ export function createApp(deps: AppDeps): Hono {
   app.route("/", fileRoutes(deps.stores, deps.limits));
   app.route("/", uploadRoutes(deps.stores, deps.limits));
   app.route("/", apiKeyRoutes(deps.stores.metadata.apiKeys, deps.limits));
+  app.route("/", v1Routes(deps));
 
   app.notFound((c) =>
     problemResponse(

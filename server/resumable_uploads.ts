@@ -1,0 +1,436 @@
+/**
+ * Resumable uploads of large blobs, modeled on tus and the IETF resumable upload draft.
+ *
+ * An upload is created for a digest and size, then appended to at its current offset
+ * by any number of requests; each append makes its bytes durable (fsync) before it is
+ * acknowledged, and a request cut off keeps the bytes that arrived. When the offset
+ * reaches the size, the bytes are published through the blob store (`storeBlob`, which
+ * verifies the digest) and the upload is gone; bytes that do not hash to the digest
+ * discard the upload. Uploads untouched for `expirySeconds` are removed by
+ * `sweepExpiredUploads`.
+ *
+ * On disk, in the directory given: `<id>.json` (digest, size, creation time; written
+ * atomically, its presence is the upload's existence) and `<id>.part` (the bytes so far;
+ * its length is the offset). One append at a time per upload: a second concurrent one is
+ * a conflict (an in-process lock, so one ppserver process per directory).
+ */
+import { join } from "node:path";
+import { randomBytes } from "node:crypto";
+import { z } from "zod";
+import { type Digest, EMPTY_DIGEST } from "../lib/digest.ts";
+import { isStored, storeBlobByDigest, type Stores } from "../lib/dedup.ts";
+import { AppError, isAppError, short } from "../lib/errors.ts";
+import { digestSchema } from "../lib/models/file.ts";
+
+export interface UploadStatus {
+  id: string;
+  digest: Digest;
+  size: number;
+  /** Bytes durably received. */
+  offset: number;
+  created_at: string;
+  /** When the upload is removed unless it is appended to before. */
+  expires_at: string;
+}
+
+export type CreateResult =
+  | { kind: "created"; upload: UploadStatus }
+  | { kind: "already_stored"; digest: Digest; size: number };
+
+export type AppendResult =
+  /** More bytes are needed; `interrupted` when the body ended early (what came is kept). */
+  | { kind: "partial"; upload: UploadStatus; interrupted: boolean }
+  /** The upload is complete and verified; `created` false when the blob was already stored. */
+  | { kind: "complete"; digest: Digest; size: number; created: boolean };
+
+export interface ResumableUploadsOptions {
+  /** Where partial uploads live (`<data dir>/uploads`); created when missing. */
+  dir: string;
+  stores: Stores;
+  /** Uploads untouched this long are removed by `sweepExpiredUploads`. */
+  expirySeconds: number;
+  /** Largest upload accepted. */
+  maxUploadBytes: number;
+}
+
+const ID_PATTERN = /^[0-9a-f]{32}$/;
+const WRITE_BUFFER_BYTES = 1 << 20;
+
+const recordSchema = z.object({
+  digest: digestSchema,
+  size: z.number().int().min(0),
+  created_at: z.string(),
+});
+type UploadRecord = z.infer<typeof recordSchema>;
+
+export async function openResumableUploads(
+  options: ResumableUploadsOptions,
+): Promise<ResumableUploads> {
+  try {
+    await Deno.mkdir(options.dir, { recursive: true });
+  } catch (error) {
+    throw new AppError("unavailable", `Cannot use the uploads directory: ${describe(error)}`, {
+      cause: error,
+    });
+  }
+  return new ResumableUploads(options);
+}
+
+export function isUploadId(value: string): boolean {
+  return ID_PATTERN.test(value);
+}
+
+export class ResumableUploads {
+  readonly expirySeconds: number;
+  readonly #dir: string;
+  readonly #stores: Stores;
+  readonly #maxUploadBytes: number;
+  /** Uploads being appended to, with the offset made durable so far. */
+  readonly #active = new Map<string, { durable: number }>();
+
+  constructor(options: ResumableUploadsOptions) {
+    this.#dir = options.dir;
+    this.#stores = options.stores;
+    this.expirySeconds = options.expirySeconds;
+    this.#maxUploadBytes = options.maxUploadBytes;
+  }
+
+  #record(id: string): string {
+    return join(this.#dir, `${id}.json`);
+  }
+
+  #part(id: string): string {
+    return join(this.#dir, `${id}.part`);
+  }
+
+  /** Starts an upload, unless the blob is already stored. */
+  async create(digest: Digest, size: number, now = new Date()): Promise<CreateResult> {
+    if (size > this.#maxUploadBytes) {
+      throw new AppError(
+        "payload_too_large",
+        `Upload of ${size} bytes is larger than the limit of ${this.#maxUploadBytes} bytes`,
+      );
+    }
+    if (size === 0 && digest !== EMPTY_DIGEST) {
+      throw new AppError(
+        "digest_mismatch",
+        `Cannot upload blob "${short(digest)}" with size 0: zero bytes hash to "${
+          short(EMPTY_DIGEST)
+        }"`,
+      );
+    }
+    if (await isStored(this.#stores, digest)) return { kind: "already_stored", digest, size };
+    const id = randomBytes(16).toString("hex");
+    const record: UploadRecord = { digest, size, created_at: now.toISOString() };
+    await io("create the upload", async () => {
+      const part = await Deno.open(this.#part(id), { write: true, createNew: true });
+      part.close();
+      const temp = `${this.#record(id)}.tmp`;
+      await writeDurably(temp, JSON.stringify(record));
+      await Deno.rename(temp, this.#record(id));
+      await syncDirectory(this.#dir);
+    });
+    return { kind: "created", upload: this.#status(id, record, 0, now) };
+  }
+
+  /** Where an upload stands; `not_found` when there is no such upload. */
+  async status(id: string): Promise<UploadStatus> {
+    const record = await this.#read(id);
+    const info = await this.#statPart(id);
+    const active = this.#active.get(id);
+    if (active) return this.#status(id, record, active.durable, new Date());
+    return this.#status(id, record, info.size, info.mtime ?? new Date(record.created_at));
+  }
+
+  /**
+   * Appends `body` at `offset`, which must be the upload's offset (else `conflict`). The
+   * bytes are durable before this returns; a body that ends early keeps what arrived.
+   * More bytes than the upload's size: `invalid_input`, nothing of this body is kept.
+   */
+  async append(
+    id: string,
+    offset: number,
+    body: ReadableStream<Uint8Array>,
+    declaredLength?: number,
+  ): Promise<AppendResult> {
+    if (this.#active.has(id)) {
+      await body.cancel().catch(() => {});
+      throw new AppError(
+        "conflict",
+        `Upload "${id}" is being appended to by another request; retry when it ends`,
+      );
+    }
+    const state = { durable: 0 };
+    this.#active.set(id, state);
+    let file: Deno.FsFile | undefined;
+    try {
+      const record = await this.#read(id);
+      file = await this.#openPart(id, { write: true });
+      const start = await io("read the upload", async () => (await file!.stat()).size);
+      state.durable = start;
+      if (offset !== start) {
+        throw new AppError("conflict", `Upload "${id}" is at offset ${start}, not ${offset}`);
+      }
+      if (declaredLength !== undefined && start + declaredLength > record.size) {
+        throw tooMuch(id, record.size);
+      }
+      await file.seek(start, Deno.SeekMode.Start);
+      const { written, interrupted, overflow } = await appendBody(file, body, record.size - start);
+      if (overflow) {
+        await io("write the upload", async () => {
+          await file!.truncate(start);
+          await file!.syncData();
+        });
+        throw tooMuch(id, record.size);
+      }
+      const reached = start + written;
+      if (reached < record.size) {
+        if (written > 0) await io("write the upload", () => file!.syncData());
+        state.durable = reached;
+        return {
+          kind: "partial",
+          upload: this.#status(id, record, reached, new Date()),
+          interrupted,
+        };
+      }
+      file.close();
+      file = undefined;
+      return await this.#complete(id, record);
+    } finally {
+      try {
+        file?.close();
+      } catch { /* already closed */ }
+      this.#active.delete(id);
+    }
+  }
+
+  /** Removes an upload; `not_found` when there is none, `conflict` while it is appended to. */
+  async abandon(id: string): Promise<void> {
+    if (this.#active.has(id)) {
+      throw new AppError("conflict", `Upload "${id}" is being appended to; cannot remove it now`);
+    }
+    this.#active.set(id, { durable: 0 });
+    try {
+      await this.#read(id);
+      await this.#remove(id);
+    } finally {
+      this.#active.delete(id);
+    }
+  }
+
+  /**
+   * Removes uploads untouched for `expirySeconds` before `now` (and stray files of
+   * uploads that never finished being created). Returns how many uploads were removed.
+   */
+  async sweepExpiredUploads(now = new Date()): Promise<number> {
+    const cutoff = now.getTime() - this.expirySeconds * 1000;
+    const lastTouched = new Map<string, number>();
+    await io("list uploads", async () => {
+      for await (const entry of Deno.readDir(this.#dir)) {
+        const id = entry.name.split(".")[0];
+        if (!entry.isFile || !isUploadId(id)) continue;
+        const info = await Deno.stat(join(this.#dir, entry.name)).catch(() => null);
+        if (!info) continue;
+        const touched = (info.mtime ?? now).getTime();
+        lastTouched.set(id, Math.max(lastTouched.get(id) ?? 0, touched));
+      }
+    });
+    let removed = 0;
+    for (const [id, touched] of lastTouched) {
+      if (touched > cutoff || this.#active.has(id)) continue;
+      await this.#remove(id);
+      removed++;
+    }
+    return removed;
+  }
+
+  async #complete(id: string, record: UploadRecord): Promise<AppendResult> {
+    const part = await this.#openPart(id, { read: true });
+    try {
+      const { created } = await storeBlobByDigest(this.#stores, record.digest, part.readable, {
+        size: record.size,
+      });
+      await this.#remove(id);
+      return { kind: "complete", digest: record.digest, size: record.size, created };
+    } catch (error) {
+      // Bytes that are not the blob never will be: the upload is discarded.
+      if (
+        isAppError(error) && (error.code === "digest_mismatch" || error.code === "invalid_input")
+      ) {
+        await this.#remove(id);
+      }
+      throw error;
+    } finally {
+      try {
+        part.close();
+      } catch { /* closed when its stream ended */ }
+    }
+  }
+
+  async #read(id: string): Promise<UploadRecord> {
+    if (!isUploadId(id)) throw noUpload(id);
+    let text: string;
+    try {
+      text = await Deno.readTextFile(this.#record(id));
+    } catch (error) {
+      if (error instanceof Deno.errors.NotFound) throw noUpload(id);
+      throw unavailable("read the upload", error);
+    }
+    let value: unknown;
+    try {
+      value = JSON.parse(text);
+    } catch {
+      throw noUpload(id);
+    }
+    const parsed = recordSchema.safeParse(value);
+    if (!parsed.success) throw noUpload(id);
+    return parsed.data;
+  }
+
+  async #openPart(id: string, options: Deno.OpenOptions): Promise<Deno.FsFile> {
+    try {
+      return await Deno.open(this.#part(id), options);
+    } catch (error) {
+      if (error instanceof Deno.errors.NotFound) throw noUpload(id);
+      throw unavailable("open the upload", error);
+    }
+  }
+
+  async #statPart(id: string): Promise<Deno.FileInfo> {
+    try {
+      return await Deno.stat(this.#part(id));
+    } catch (error) {
+      if (error instanceof Deno.errors.NotFound) throw noUpload(id);
+      throw unavailable("read the upload", error);
+    }
+  }
+
+  async #remove(id: string): Promise<void> {
+    await io("remove the upload", async () => {
+      for (const path of [this.#record(id), `${this.#record(id)}.tmp`, this.#part(id)]) {
+        await Deno.remove(path).catch((error) => {
+          if (!(error instanceof Deno.errors.NotFound)) throw error;
+        });
+      }
+    });
+  }
+
+  #status(id: string, record: UploadRecord, offset: number, touched: Date): UploadStatus {
+    return {
+      id,
+      digest: record.digest,
+      size: record.size,
+      offset,
+      created_at: record.created_at,
+      expires_at: new Date(touched.getTime() + this.expirySeconds * 1000).toISOString(),
+    };
+  }
+}
+
+/**
+ * Writes `body` to `file` in large writes, at most `room` bytes. A body that errors
+ * (a cut connection) ends the append with what arrived; the bytes are all written.
+ */
+async function appendBody(
+  file: Deno.FsFile,
+  body: ReadableStream<Uint8Array>,
+  room: number,
+): Promise<{ written: number; interrupted: boolean; overflow: boolean }> {
+  const buffer = new Uint8Array(WRITE_BUFFER_BYTES);
+  let filled = 0;
+  let written = 0;
+  const flush = async () => {
+    let offset = 0;
+    while (offset < filled) offset += await file.write(buffer.subarray(offset, filled));
+    written += filled;
+    filled = 0;
+  };
+  const reader = body.getReader();
+  let interrupted = false;
+  let overflow = false;
+  try {
+    while (true) {
+      let result: ReadableStreamReadResult<Uint8Array>;
+      try {
+        result = await reader.read();
+      } catch {
+        interrupted = true;
+        break;
+      }
+      if (result.done) break;
+      const chunk = result.value;
+      if (written + filled + chunk.byteLength > room) {
+        overflow = true;
+        await reader.cancel().catch(() => {});
+        break;
+      }
+      let offset = 0;
+      while (offset < chunk.byteLength) {
+        const take = Math.min(chunk.byteLength - offset, buffer.byteLength - filled);
+        buffer.set(chunk.subarray(offset, offset + take), filled);
+        filled += take;
+        offset += take;
+        if (filled === buffer.byteLength) await io("write the upload", flush);
+      }
+    }
+    if (!overflow) await io("write the upload", flush);
+  } catch (error) {
+    await reader.cancel().catch(() => {});
+    throw error;
+  } finally {
+    reader.releaseLock();
+  }
+  return { written, interrupted, overflow };
+}
+
+async function writeDurably(path: string, text: string): Promise<void> {
+  const file = await Deno.open(path, { write: true, create: true, truncate: true });
+  try {
+    await file.write(new TextEncoder().encode(text));
+    await file.syncData();
+  } finally {
+    file.close();
+  }
+}
+
+async function syncDirectory(dir: string): Promise<void> {
+  const handle = await Deno.open(dir, { read: true });
+  try {
+    await handle.sync();
+  } finally {
+    handle.close();
+  }
+}
+
+/** Runs a filesystem step; failures become `unavailable` without paths. */
+async function io<T>(action: string, step: () => Promise<T>): Promise<T> {
+  try {
+    return await step();
+  } catch (error) {
+    if (isAppError(error)) throw error;
+    throw unavailable(action, error);
+  }
+}
+
+function unavailable(action: string, error: unknown): AppError {
+  return new AppError("unavailable", `Cannot ${action}: ${describe(error)}`, { cause: error });
+}
+
+function noUpload(id: string): AppError {
+  return new AppError("not_found", `No upload "${short(id, 40)}"`);
+}
+
+function tooMuch(id: string, size: number): AppError {
+  return new AppError(
+    "invalid_input",
+    `More bytes than the ${size} declared for upload "${id}" were sent; nothing of them was kept`,
+  );
+}
+
+/** Error class name only: never a path or an OS message with paths in it. */
+function describe(error: unknown): string {
+  if (error instanceof Deno.errors.PermissionDenied) return "permission denied";
+  if (error instanceof Deno.errors.NotFound) return "not found";
+  if (error instanceof Error) return error.name;
+  return "unknown error";
+}
