@@ -29,6 +29,11 @@ export function multipartFile(
     );
   }
   const source = Readable.fromWeb(body as Parameters<typeof Readable.fromWeb>[0]);
+  /** Stops reading the request: its reader gave up, or the body is broken. */
+  const stop = () => {
+    source.unpipe(parser);
+    source.destroy();
+  };
   return new Promise((resolve, reject) => {
     let file: Readable | undefined;
     const fail = (error: unknown) => {
@@ -39,7 +44,7 @@ export function multipartFile(
       );
       if (file) file.destroy(appError);
       else reject(appError);
-      source.destroy();
+      stop();
     };
     parser.on("file", (name, stream) => {
       if (name !== field || file) {
@@ -47,7 +52,7 @@ export function multipartFile(
         return;
       }
       file = stream;
-      resolve(Readable.toWeb(stream) as ReadableStream<Uint8Array>);
+      resolve(webStreamOf(stream, stop));
     });
     parser.on("error", fail);
     parser.on("close", () => {
@@ -62,4 +67,41 @@ export function multipartFile(
     source.on("error", fail);
     source.pipe(parser);
   });
+}
+
+/**
+ * A busboy file stream as a web stream, with backpressure. Unlike `Readable.toWeb`, it
+ * ignores data that busboy still emits after the reader cancelled (which would otherwise
+ * throw outside any request and end the process) and stops reading the request instead.
+ */
+function webStreamOf(file: Readable, stop: () => void): ReadableStream<Uint8Array> {
+  let finished = false;
+  return new ReadableStream<Uint8Array>({
+    start(controller) {
+      file.pause();
+      file.on("data", (chunk: Uint8Array) => {
+        if (finished) return;
+        controller.enqueue(new Uint8Array(chunk.buffer, chunk.byteOffset, chunk.byteLength));
+        if ((controller.desiredSize ?? 0) <= 0) file.pause();
+      });
+      file.on("end", () => {
+        if (finished) return;
+        finished = true;
+        controller.close();
+      });
+      file.on("error", (error) => {
+        if (finished) return;
+        finished = true;
+        controller.error(error);
+      });
+    },
+    pull() {
+      file.resume();
+    },
+    cancel() {
+      finished = true;
+      file.resume(); // discard whatever busboy still has
+      stop();
+    },
+  }, { highWaterMark: 4 });
 }

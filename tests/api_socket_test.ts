@@ -47,6 +47,7 @@ async function servedApp() {
     metadata,
     blobs,
     blobRoot,
+    logged,
     uploadArrived: uploadArrived.promise,
     /** The statuses the app answered uploads with, in the order they finished. */
     uploadStatuses,
@@ -169,6 +170,32 @@ for (const kind of ["raw", "multipart"] as const) {
     assert.deepEqual(await entries(join(served.blobRoot, digest.slice(0, 2))), [digest]);
   });
 }
+
+Deno.test("a multipart upload the blob store refuses early answers 503, and the server keeps serving", async () => {
+  await using served = await servedApp();
+  const bytes = patterned(5_000_000, 3);
+  const digest = digestOf(bytes);
+  await served.register("host-a", "/big.bin", bytes);
+  // A file where the blob's directory should be: the store fails before reading the body.
+  await Deno.writeTextFile(join(served.blobRoot, digest.slice(0, 2)), "in the way");
+  for (let attempt = 0; attempt < 3; attempt++) {
+    const form = new FormData();
+    form.append("file", new Blob([bytes]), "big.bin");
+    const response = await fetch(
+      `${served.url}/upload_file/${digest}?hostname=host-a&filepath=%2Fbig.bin`,
+      { method: "POST", headers: { "x-api-key": served.key }, body: form },
+    );
+    assert.equal(response.status, 503);
+    await response.body?.cancel();
+  }
+  await served.settled();
+  const health = await fetch(`${served.url}/health`);
+  assert.equal(health.status, 200);
+  await health.body?.cancel();
+  assert.equal(await served.metadata.blobs.has(digest), false);
+  assert.equal(served.logged.length, 3, "each refusal was logged for the operator");
+  served.logged.length = 0;
+});
 
 async function writeAll(connection: Deno.Conn, bytes: Uint8Array): Promise<void> {
   let offset = 0;

@@ -150,6 +150,7 @@ async function assertProblem(t: TestApp, response: Response, status: number) {
   const text = await response.text();
   assert.equal(response.status, status, text);
   assert.equal(response.headers.get("content-type"), PROBLEM_CONTENT_TYPE);
+  assert.equal(response.headers.get("x-content-type-options"), "nosniff");
   const problem = problemSchema.parse(JSON.parse(text));
   assert.equal(problem.status, status);
   assert.ok(problem.detail.length > 0, "has a detail");
@@ -734,6 +735,35 @@ Deno.test("an upload over the size limit is 413, declared or streamed, and leave
   const fits = await t.upload(digestOf(small), { hostname: "h", filepath: "/small" }, small);
   assert.equal(fits.status, 200, "exactly the limit is allowed");
   await fits.body?.cancel();
+});
+
+Deno.test("a blob store that cannot write answers 503 naming no path, and nothing is indexed", async () => {
+  await using t = await testApp();
+  const content = "nowhere to go";
+  const digest = digestOf(content);
+  await (await t.putFile(fileBody("h", "/f", content))).body?.cancel();
+  await Deno.remove(t.blobRoot, { recursive: true });
+  await Deno.writeTextFile(t.blobRoot, "a file where the blob directory was");
+  for (const body of [() => content, () => multipart("file", content)]) {
+    const response = await t.request(uploadPath(digest, { hostname: "h", filepath: "/f" }), {
+      method: "POST",
+      headers: { "x-api-key": t.keys.write },
+      body: body(),
+    });
+    const problem = await assertProblem(t, response, 503);
+    assert.equal(problem.code, "unavailable");
+  }
+  assert.equal(await t.metadata.blobs.has(digest), false);
+  assert.equal(t.logged.length, 2, "both failures were logged for the operator");
+  t.logged.length = 0;
+});
+
+Deno.test("a metadata store failure answers 503 without driver details", async () => {
+  await using t = await testApp();
+  await t.metadata[Symbol.asyncDispose]();
+  const problem = await assertProblem(t, await t.putFile(fileBody("h", "/f", "x")), 503);
+  assert.equal(problem.detail, "Metadata store failed");
+  t.logged.length = 0;
 });
 
 // ---- GET /get_file/{sha256} ----
