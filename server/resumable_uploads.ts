@@ -434,3 +434,29 @@ function describe(error: unknown): string {
   if (error instanceof Error) return error.name;
   return "unknown error";
 }
+
+/**
+ * Runs `sweepExpiredUploads` now and then every `intervalMs` (by default a quarter of the
+ * expiry, between one second and fifteen minutes) until the returned function is called.
+ */
+export function startSweeping(
+  uploads: ResumableUploads,
+  onError: (error: unknown) => void,
+  intervalMs = Math.min(Math.max(uploads.expirySeconds * 250, 1000), 15 * 60 * 1000),
+): () => void {
+  let running = false;
+  const sweep = async () => {
+    if (running) return;
+    running = true;
+    try {
+      await uploads.sweepExpiredUploads(new Date());
+    } catch (error) {
+      onError(error);
+    } finally {
+      running = false;
+    }
+  };
+  void sweep();
+  const timer = setInterval(sweep, intervalMs);
+  return () => clearInterval(timer);
+}

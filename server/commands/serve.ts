@@ -1,9 +1,11 @@
+import { join } from "node:path";
 import { parseArgs } from "node:util";
 import { issueApiKey } from "../../lib/auth.ts";
 import { VERSION } from "../../lib/version.ts";
 import { createApp } from "../app.ts";
 import { loadConfig, processSources, SETTINGS } from "../config.ts";
 import { openStores } from "../stores.ts";
+import { openResumableUploads, startSweeping } from "../resumable_uploads.ts";
 import type { Command } from "./command.ts";
 
 const settingsHelp = Object.values(SETTINGS)
@@ -65,7 +67,20 @@ SIGINT or SIGTERM stops taking requests, lets those in flight finish, closes the
       );
     }
 
-    const app = createApp({ stores, limits: config.limits, version: VERSION });
+    const uploads = await openResumableUploads({
+      dir: join(config.dataDir, "uploads"),
+      stores,
+      expirySeconds: config.uploadExpirySeconds,
+      maxUploadBytes: config.limits.maxUploadBytes,
+    });
+    const stopSweeping = startSweeping(uploads, (error) =>
+      console.error(JSON.stringify({
+        level: "error",
+        time: new Date().toISOString(),
+        message: "Sweeping expired uploads failed",
+        error: error instanceof Error ? error.message : String(error),
+      })));
+    const app = createApp({ stores, limits: config.limits, version: VERSION, uploads });
     const stopped = Promise.withResolvers<void>();
     const server = Deno.serve({
       hostname: config.host,
@@ -84,6 +99,7 @@ SIGINT or SIGTERM stops taking requests, lets those in flight finish, closes the
     Deno.removeSignalListener("SIGINT", stop);
     Deno.removeSignalListener("SIGTERM", stop);
     console.log("PutPlace stopping: finishing requests in flight");
+    stopSweeping();
     await server.shutdown();
     return 0;
   },
