@@ -531,10 +531,11 @@ Deno.test("POST /upload_file with bytes that do not match is 400 and changes not
       headers: { "x-api-key": t.keys.write },
       body: body(),
     });
-    const problem = await assertProblem(t, response, 400);
-    assert.equal(problem.code, "digest_mismatch");
+    await assertProblem(t, response, 400);
     await assertNothingStored(t, digest);
   }
+  const sameSize = await t.upload(digest, { hostname: "h", filepath: "/f" }, "forged bytes!!");
+  assert.equal((await assertProblem(t, sameSize, 400)).code, "digest_mismatch");
   const again = await (await t.putFile(fileBody("h2", "/g", content))).json();
   assert.equal(again.upload_required, true);
   assert.equal(again.has_file_content, false);
@@ -599,6 +600,26 @@ Deno.test("re-uploading a stored blob is 200 and does not rewrite it", async () 
   assert.equal(after.mtime?.getTime(), before.mtime?.getTime());
   assert.deepEqual(await t.metadata.blobs.get(digest), record);
   assert.deepEqual(await blobDirEntries(t, digest), [digest]);
+});
+
+Deno.test("an upload is refused as soon as more bytes arrive than the file registered", async () => {
+  await using t = await testApp();
+  const content = "small file";
+  const digest = digestOf(content);
+  await (await t.putFile(fileBody("h", "/f", content))).body?.cancel();
+  let pulled = 0;
+  const endless = new ReadableStream<Uint8Array>({
+    pull(controller) {
+      pulled++;
+      controller.enqueue(new Uint8Array(64 * 1024));
+      if (pulled === 1000) controller.close();
+    },
+  }, { highWaterMark: 0 });
+  const response = await t.upload(digest, { hostname: "h", filepath: "/f" }, endless);
+  const problem = await assertProblem(t, response, 400);
+  assert.match(problem.detail, /declared 10 bytes|10 declared|more than/);
+  assert.ok(pulled < 10, `the server read ${pulled} chunks of a body it could refuse after one`);
+  await assertNothingStored(t, digest);
 });
 
 Deno.test("POST /upload_file of an empty file is 200 with size 0", async () => {

@@ -40,7 +40,11 @@ export function uploadRoutes(stores: Stores, limits: Limits): Hono<AuthEnv> {
     const bytes = /^multipart\/form-data\b/i.test(contentType)
       ? await multipartFile(body, contentType, "file")
       : body;
-    const { size } = await storeBlob(stores, digest, bytes, { epochFile: file });
+    // The registered size bounds the upload: extra bytes are refused as they arrive.
+    const { size } = await storeBlob(stores, digest, bytes, {
+      size: file.file_size,
+      epochFile: file,
+    });
     return c.json({
       message: "File uploaded successfully",
       sha256: digest,
