@@ -87,21 +87,25 @@ export function v1FileRoutes(stores: Stores, limits: Limits): DocumentedRoutes {
     const registrations = valid.length > 0
       ? await registerFiles(stores, valid.map((item) => item.file))
       : [];
+    // A path listed twice ends with its last entry; only that one can still need bytes.
+    const pathKey = (file: FileMetadata) => `${file.hostname}\0${file.filepath}`;
+    const last = new Map(valid.map((item, i) => [pathKey(item.file), i]));
+    const missing = new Set<string>();
     let next = 0;
     const results = items.map((item): FileBatchResult => {
       if (!("file" in item)) return item.result;
-      const { file, outcome, uploadRequired } = registrations[next++];
+      const i = next++;
+      const { file, outcome, uploadRequired } = registrations[i];
+      const needed = uploadRequired && last.get(pathKey(file)) === i;
+      if (needed) missing.add(file.sha256);
       return {
         index: item.index,
         outcome,
         _id: file.id,
         sha256: file.sha256,
-        upload_required: uploadRequired,
+        upload_required: needed,
       };
     });
-    const missing = new Set(
-      registrations.filter((r) => r.uploadRequired).map((r) => r.file.sha256),
-    );
     const counts = { created: 0, updated: 0, unchanged: 0, invalid: 0 };
     for (const result of results) counts[result.outcome]++;
     return c.json({ results, missing: [...missing], counts });
