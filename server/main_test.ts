@@ -160,6 +160,26 @@ Deno.test("an unknown flag exits 2, names the flag on stderr and points to --hel
   assert.equal(await exists(s.dataDir), false);
 });
 
+Deno.test("a flag without its value exits 2 naming the flag", async () => {
+  await using s = await scratch();
+  const { code, stdout, stderr } = await ppserver(["create-key", "--name"], s);
+  assert.equal(code, 2);
+  assert.equal(stdout, "");
+  assert.match(stderr, /--name/);
+  assert.equal(await exists(s.dataDir), false);
+});
+
+Deno.test("with no command, ppserver runs serve (and its settings are checked)", async () => {
+  await using s = await scratch();
+  const { code, stdout, stderr } = await ppserver([], {
+    ...s,
+    env: { ...s.env, PUTPLACE_PORT: "not-a-port" },
+  });
+  assert.equal(code, 2);
+  assert.equal(stdout, "");
+  assert.match(stderr, /^ppserver serve: Invalid setting PUTPLACE_PORT="not-a-port"/);
+});
+
 Deno.test("an unknown command exits 2 and shows the commands on stderr", async () => {
   await using s = await scratch();
   const { code, stdout, stderr } = await ppserver(["frobnicate"], s);

@@ -6,6 +6,18 @@
  * server) and returns it with a disposer that closes the store and removes what it made.
  * When the store's server is unavailable, pass `{ ignore: "why" }`: every case is then
  * registered as ignored with that reason, so the run reports it instead of passing silently.
+ *
+ * For a store on a real server (S3 on moto), start the server once at module level and let
+ * `open` make a fresh bucket (or key prefix) and its disposer empty and remove it:
+ *
+ * ```ts
+ * const s3 = s3IgnoreReason() ? null : await startS3();
+ * blobStoreContract("s3 blob store", async () => {
+ *   const bucket = `contract-${crypto.randomUUID()}`;
+ *   const store = await openBlobStore({ kind: "s3", endpoint: s3!.url, bucket, ... });
+ *   return { store, async [Symbol.asyncDispose]() { await store[Symbol.asyncDispose](); ... } };
+ * }, { ignore: s3IgnoreReason() });
+ * ```
  */
 import assert from "node:assert/strict";
 import type { BlobStore, StoredBlob } from "../lib/blob_store/mod.ts";
