@@ -48,6 +48,9 @@ export function multipartFile(
     };
     parser.on("file", (name, stream) => {
       if (name !== field || file) {
+        // Drained and dropped; busboy errors it when the body is cut off, which without a
+        // listener would be an uncaught error that ends the process.
+        stream.on("error", () => {});
         stream.resume();
         return;
       }

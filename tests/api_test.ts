@@ -700,6 +700,76 @@ Deno.test("a truncated multipart upload is 400 and leaves nothing", async () => 
   }
 });
 
+Deno.test("a truncated multipart upload with other file fields is 400, not a crash", async () => {
+  await using t = await testApp();
+  const content = "z".repeat(5000);
+  const digest = digestOf(content);
+  await (await t.putFile(fileBody("h", "/f", content))).body?.cancel();
+  const boundary = "----putplace";
+  const part = (name: string, bytes: string) =>
+    `--${boundary}\r\nContent-Disposition: form-data; name="${name}"; filename="x.bin"\r\n` +
+    `Content-Type: application/octet-stream\r\n\r\n${bytes}\r\n`;
+  const bodies = [
+    part("other", content).slice(0, 300), // cut inside a file part that is not "file"
+    part("file", content) + part("file", content).slice(0, 300), // cut inside a second "file"
+    part("other", "x") + part("file", content).slice(0, 300), // cut inside "file"
+  ];
+  for (const body of bodies) {
+    const response = await t.request(uploadPath(digest, { hostname: "h", filepath: "/f" }), {
+      method: "POST",
+      headers: {
+        "x-api-key": t.keys.write,
+        "content-type": `multipart/form-data; boundary=${boundary}`,
+      },
+      body,
+    });
+    assert.ok([200, 400, 422].includes(response.status), `status ${response.status}`);
+    await response.body?.cancel();
+  }
+});
+
+Deno.test("random corruptions of a multipart upload answer 200 with the right blob or a 4xx problem", async () => {
+  await using t = await testApp();
+  const content = "fuzzed upload\n".repeat(20);
+  const digest = digestOf(content);
+  await (await t.putFile(fileBody("h", "/f", content))).body?.cancel();
+  const boundary = "XyZ";
+  const good = new TextEncoder().encode(
+    `--${boundary}\r\nContent-Disposition: form-data; name="file"; filename="f"\r\n` +
+      `Content-Type: application/octet-stream\r\n\r\n${content}\r\n--${boundary}--\r\n`,
+  );
+  let seed = 42;
+  const random = () => (seed = (seed * 1103515245 + 12345) & 0x7fffffff) / 0x7fffffff;
+  const seen = new Set<number>();
+  for (let i = 0; i < 400; i++) {
+    const bytes = good.slice();
+    for (let n = Math.floor(random() * 4) + 1; n > 0; n--) {
+      bytes[Math.floor(random() * bytes.byteLength)] = Math.floor(random() * 256);
+    }
+    const cut = random() < 0.3 ? Math.floor(random() * bytes.byteLength) : bytes.byteLength;
+    const response = await t.request(uploadPath(digest, { hostname: "h", filepath: "/f" }), {
+      method: "POST",
+      headers: {
+        "x-api-key": t.keys.write,
+        "content-type": `multipart/form-data; boundary=${boundary}`,
+      },
+      body: bytes.slice(0, cut),
+    });
+    seen.add(response.status);
+    if (response.status === 200) {
+      await response.body?.cancel();
+      assert.equal(await Deno.readTextFile(t.blobPath(digest)), content);
+      await t.blobs.delete(digest);
+      await t.metadata.blobs.remove(digest);
+    } else {
+      await assertProblem(t, response, response.status);
+      assert.ok(response.status >= 400 && response.status < 500, `status ${response.status}`);
+    }
+  }
+  assert.ok(seen.has(200) && seen.has(400), `statuses seen: ${[...seen]}`);
+  assert.deepEqual(await blobDirEntries(t, digest), []);
+});
+
 Deno.test("a multipart upload without a file field is 422", async () => {
   await using t = await testApp();
   const digest = digestOf("x");
