@@ -38,3 +38,16 @@ Deno.test("run() uploads again when the running upload it waited for failed", as
   assert.equal(await second, "uploaded");
   assert.equal(sent, 2);
 });
+
+Deno.test("run() does not upload a digest again that was uploaded moments ago in this scan", async () => {
+  const uploads = new InFlightUploads();
+  const digest = digestOf("twice");
+  let sent = 0;
+  const upload = () => {
+    sent++;
+    return Promise.resolve();
+  };
+  assert.equal(await uploads.run(digest, upload), "uploaded");
+  assert.equal(await uploads.run(digest, upload), "joined");
+  assert.equal(sent, 1);
+});

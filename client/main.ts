@@ -52,7 +52,7 @@ export async function main(args: string[], options: MainOptions = {}): Promise<n
     signals++;
     if (signals === 1) {
       terminal.err(
-        "\nppclient: interrupted; finishing up (press Ctrl-C again to stop at once)\n",
+        "\nppclient: interrupted; finishing the files in flight (Ctrl-C again stops at once)\n",
       );
       interruption.abort(new DOMException("Interrupted", "AbortError"));
     } else {

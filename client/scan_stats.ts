@@ -4,6 +4,8 @@
  * Every regular file the walk finds is `scanned` and ends in exactly one of:
  * registered (then uploaded or deduplicated), skipped, failed, or abandoned (in flight
  * when the scan was interrupted). In a dry run files are hashed and counted only.
+ * `skipped` also counts what the walk passed over (excluded paths, symbolic links,
+ * special files, other file systems); `failed` also counts unreadable directories.
  */
 import type { SkipReason } from "./walk.ts";
 

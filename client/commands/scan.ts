@@ -17,6 +17,9 @@ import { type Phase, ScanStats } from "../scan_stats.ts";
 import { walk, type WalkEvent, type WalkOptions } from "../walk.ts";
 import type { Command, CommandContext } from "./command.ts";
 
+/** After the first Ctrl-C, files in flight get this long to finish before they are abandoned. */
+export const INTERRUPT_GRACE_MS = 10_000;
+
 const HELP = `Usage: ppclient [scan] [PATH...] [OPTIONS]
 
 Walks each PATH (a directory or a file), computes the SHA-256 of every regular file,
@@ -60,8 +63,9 @@ registered with a wrong digest.
 
 Output: progress and problems on stderr, the summary on stdout.
 Exit codes: 0 all done; 1 some files failed; 2 usage or configuration error;
-3 authentication refused; 130 interrupted (Ctrl-C once: stop taking new files, abandon
-those in flight, print the partial summary; twice: stop at once).`;
+3 authentication refused; 130 interrupted (Ctrl-C once: stop taking new files, let
+those in flight finish for up to ${INTERRUPT_GRACE_MS / 1000} s and abandon the rest, print
+the partial summary; twice: stop at once).`;
 
 export const scanCommand: Command = {
   name: "scan",
@@ -121,8 +125,17 @@ export async function runScan(config: ClientConfig, context: CommandContext): Pr
     }
   }
 
+  // Three signals: `stop` ends the taking of new files (Ctrl-C or a fatal error);
+  // `abandon` aborts the files in flight (a fatal error, or the grace after Ctrl-C ran out).
   const fatal = new AbortController();
   const stop = AbortSignal.any([interrupt, fatal.signal]);
+  const graceOver = new AbortController();
+  const abandon = AbortSignal.any([fatal.signal, graceOver.signal]);
+  let graceTimer: ReturnType<typeof setTimeout> | undefined;
+  const startGrace = () => {
+    graceTimer = setTimeout(() => graceOver.abort(interrupt.reason), INTERRUPT_GRACE_MS);
+  };
+  interrupt.addEventListener("abort", startGrace, { once: true });
   let fatalError: unknown = null;
   const buffers = Array.from({ length: config.jobs }, () => new ReadBuffers());
   const uploads = new InFlightUploads();
@@ -159,7 +172,7 @@ export async function runScan(config: ClientConfig, context: CommandContext): Pr
         ip: config.ip,
         uploads,
         oneFileSystem: config.oneFileSystem,
-        signal: stop,
+        signal: abandon,
         onHashBytes: (count) => {
           stats.bytesRead += count;
         },
@@ -176,7 +189,7 @@ export async function runScan(config: ClientConfig, context: CommandContext): Pr
         fatal.abort(error);
         return;
       }
-      if (stop.aborted) {
+      if (abandon.aborted) {
         stats.abandoned++;
         return;
       }
@@ -221,6 +234,8 @@ export async function runScan(config: ClientConfig, context: CommandContext): Pr
   try {
     await runPool(walkAll(roots, walkOptions), config.jobs, handle, stop);
   } finally {
+    interrupt.removeEventListener("abort", startGrace);
+    clearTimeout(graceTimer);
     reporter.finish(stats.summary(interrupt.aborted));
   }
   if (fatalError !== null) throw fatalError;

@@ -1,0 +1,368 @@
+/**
+ * Black-box tests of the ppclient command: `deno run -A client/main.ts ...` as a child
+ * process, checking stdout, stderr and the exit code separately.
+ */
+import assert from "node:assert/strict";
+import { startPpserver } from "./_servers/ppserver.ts";
+import {
+  canDropReadCapabilities,
+  DROP_READ_CAPABILITIES,
+  runClient,
+  serverFiles,
+  sha256,
+  spawnClient,
+  tempDir,
+  writeTree,
+} from "./client_fixtures.ts";
+
+Deno.test("ppclient --help prints usage on stdout and exits 0", async () => {
+  await using home = await tempDir("ppclient-home-");
+  const run = await runClient(["--help"], { home: home.path });
+  assert.equal(run.code, 0);
+  assert.match(run.stdout, /Usage: ppclient \[scan\] \[PATH\.\.\.\] \[OPTIONS\]/);
+  assert.match(run.stdout, /Exit codes: 0 all done/);
+  assert.equal(run.stderr, "");
+});
+
+Deno.test("a scan prints its summary on stdout, nothing on stderr, and exits 0", async () => {
+  await using server = await startPpserver();
+  await using home = await tempDir("ppclient-home-");
+  await using tree = await tempDir("ppclient-tree-");
+  await writeTree(tree.path, { "a.txt": "a\n", "sub/b.txt": "b\n", "sub/a-again.txt": "a\n" });
+  const run = await runClient(
+    ["-p", tree.path, "--url", `${server.url}/put_file`, "--hostname", "cli"],
+    { home: home.path, env: { PUTPLACE_API_KEY: server.adminKey } },
+  );
+  assert.equal(run.stderr, "");
+  assert.equal(run.code, 0);
+  assert.match(run.stdout, /^ppclient: summary\n/);
+  assert.match(run.stdout, /scanned +3 files, 6 B, 2 directories/);
+  assert.match(run.stdout, /registered +3\n/);
+  assert.match(run.stdout, /uploaded +2 files, 4 B/);
+  assert.match(run.stdout, /deduplicated +1\n/);
+  assert.match(run.stdout, /failed +0\n/);
+  assert.equal(serverFiles(server.dataDir).length, 3);
+});
+
+Deno.test("a path that does not exist is a usage error: exit 2, message on stderr, nothing sent", async () => {
+  await using server = await startPpserver();
+  await using home = await tempDir("ppclient-home-");
+  await using tree = await tempDir("ppclient-tree-");
+  await writeTree(tree.path, { "a.txt": "a\n" });
+  const run = await runClient(
+    ["scan", tree.path, `${tree.path}/missing`, "--url", server.url, "-k", server.adminKey],
+    { home: home.path },
+  );
+  assert.equal(run.code, 2);
+  assert.equal(run.stdout, "");
+  assert.match(run.stderr, /^ppclient: Path ".*\/missing" does not exist/);
+  assert.deepEqual(serverFiles(server.dataDir), []);
+});
+
+Deno.test("usage and configuration errors exit 2 with a message on stderr", async () => {
+  await using home = await tempDir("ppclient-home-");
+  await using tree = await tempDir("ppclient-tree-");
+  await writeTree(tree.path, { "a.txt": "a\n" });
+  const cases: [string[], RegExp, Record<string, string>?][] = [
+    [["scan", tree.path, "--colour"], /Unknown option '--colour'/],
+    [
+      ["scan", tree.path, "-c", `${tree.path}/nope.conf`],
+      /Config file ".*nope.conf" does not exist/,
+    ],
+    [["scan", tree.path, "--jobs", "many"], /Invalid setting "jobs" \(from --jobs\)/],
+    [["scan", tree.path], /No API key/],
+    [["scan"], /Nothing to scan/],
+    [
+      ["scan", tree.path, "-k", "k"],
+      /Invalid setting "url" \(from environment variable PUTPLACE_URL\)/,
+      {
+        PUTPLACE_URL: "ftp://example",
+      },
+    ],
+  ];
+  for (const [args, message, env] of cases) {
+    const run = await runClient(args, { home: home.path, env });
+    assert.equal(run.code, 2, `${args.join(" ")}: ${run.stderr}`);
+    assert.equal(run.stdout, "", args.join(" "));
+    assert.match(run.stderr, message, args.join(" "));
+  }
+});
+
+Deno.test("an unknown key in ~/ppclient.conf is a configuration error (exit 2)", async () => {
+  await using home = await tempDir("ppclient-home-");
+  await Deno.writeTextFile(`${home.path}/ppclient.conf`, "url = http://x\nspeed = fast\n");
+  const run = await runClient(["scan", home.path, "--dry-run"], { home: home.path });
+  assert.equal(run.code, 2);
+  assert.match(run.stderr, /Unknown setting "speed" in .*ppclient.conf line 2/);
+});
+
+Deno.test("config precedence: flags over environment over ./ppclient.conf over ~/ppclient.conf", async () => {
+  await using server = await startPpserver();
+  await using home = await tempDir("ppclient-home-");
+  await using work = await tempDir("ppclient-cwd-");
+  await using tree = await tempDir("ppclient-tree-");
+  await writeTree(tree.path, { "f.txt": "precedence\n", "skip.tmp": "x" });
+  await Deno.writeTextFile(
+    `${home.path}/ppclient.conf`,
+    `[DEFAULT]\nurl = http://127.0.0.1:9/put_file\nhostname = from-home\nexclude = *.tmp\n` +
+      `api_key = ${"0".repeat(64)}\n`,
+  );
+  await Deno.writeTextFile(
+    `${work.path}/ppclient.conf`,
+    `url = ${server.url}/put_file\nhostname = from-cwd\n`,
+  );
+  const scan = (args: string[], env: Record<string, string> = {}) =>
+    runClient(["scan", tree.path, "--json", ...args], { home: home.path, cwd: work.path, env });
+  const hosts = () => new Set(serverFiles(server.dataDir).map((f) => f.hostname));
+
+  // The home file's key is wrong: the environment's key must win over it.
+  const refused = await scan([]);
+  assert.equal(refused.code, 3, refused.stderr);
+  const fromEnv = await scan([], { PUTPLACE_API_KEY: server.adminKey });
+  assert.equal(fromEnv.code, 0, fromEnv.stderr);
+  assert.deepEqual(hosts(), new Set(["from-cwd"]), "./ppclient.conf wins over ~/ppclient.conf");
+  assert.equal(JSON.parse(fromEnv.stdout).skipped_by_reason.excluded, 1, "home excludes apply");
+
+  const fromFlag = await scan(["--hostname", "from-flag", "-k", server.adminKey], {
+    PUTPLACE_API_KEY: "0".repeat(64),
+  });
+  assert.equal(fromFlag.code, 0, fromFlag.stderr);
+  assert.deepEqual(hosts(), new Set(["from-cwd", "from-flag"]));
+});
+
+Deno.test("a refused API key exits 3 with the server's reason on stderr", async () => {
+  await using server = await startPpserver();
+  await using home = await tempDir("ppclient-home-");
+  await using tree = await tempDir("ppclient-tree-");
+  await writeTree(tree.path, { "a.txt": "a\n", "b.txt": "b\n" });
+  const wrong = await runClient(
+    ["scan", tree.path, "--url", server.url, "-k", "f".repeat(64), "--quiet"],
+    { home: home.path },
+  );
+  assert.equal(wrong.code, 3);
+  assert.equal(wrong.stdout, "");
+  assert.match(wrong.stderr, /POST \/put_file failed with 401: Invalid API key/);
+
+  const created = await fetch(`${server.url}/api_keys`, {
+    method: "POST",
+    headers: { "x-api-key": server.adminKey, "content-type": "application/json" },
+    body: JSON.stringify({ name: "reader", scope: "read" }),
+  });
+  assert.equal(created.status, 201);
+  const { api_key: readKey } = await created.json();
+  const readOnly = await runClient(
+    ["scan", tree.path, "--url", server.url, "-k", readKey, "--quiet"],
+    { home: home.path },
+  );
+  assert.equal(readOnly.code, 3);
+  assert.match(readOnly.stderr, /failed with 403/);
+  assert.deepEqual(serverFiles(server.dataDir), []);
+});
+
+Deno.test("a server that cannot be reached exits 1 after bounded retries", async () => {
+  await using home = await tempDir("ppclient-home-");
+  await using tree = await tempDir("ppclient-tree-");
+  await writeTree(tree.path, { "a.txt": "a\n" });
+  const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  const port = (listener.addr as Deno.NetAddr).port;
+  listener.close();
+  const run = await runClient(
+    ["scan", tree.path, "--url", `http://127.0.0.1:${port}`, "-k", "k", "--retries", "2"],
+    { home: home.path },
+  );
+  assert.equal(run.code, 1);
+  assert.equal(run.stdout, "");
+  assert.match(
+    run.stderr,
+    /Cannot use the server at "http:\/\/127\.0\.0\.1:\d+": GET \/health failed: .*\(after 3 attempts\)/,
+  );
+});
+
+const dropCaps = await canDropReadCapabilities();
+const isRoot = Deno.uid() === 0;
+
+Deno.test({
+  name:
+    "unreadable files and directories are reported on stderr, counted as failed, the scan goes on, exit 1 " +
+    "(as root the client runs without CAP_DAC_OVERRIDE/CAP_DAC_READ_SEARCH, so mode 000 is really unreadable)",
+  ignore: isRoot && !dropCaps,
+  async fn() {
+    await using server = await startPpserver();
+    await using home = await tempDir("ppclient-home-");
+    await using tree = await tempDir("ppclient-tree-");
+    await writeTree(tree.path, {
+      "ok.txt": "readable\n",
+      "secret.txt": "secret\n",
+      "locked/inside.txt": "inside\n",
+      "zz/after.txt": "after\n",
+    });
+    await Deno.chmod(`${tree.path}/secret.txt`, 0o000);
+    await Deno.chmod(`${tree.path}/locked`, 0o000);
+    const run = await runClient(
+      ["scan", tree.path, "--url", server.url, "-k", server.adminKey, "--json"],
+      { home: home.path, wrap: isRoot ? DROP_READ_CAPABILITIES : [] },
+    );
+    assert.equal(run.code, 1, run.stderr);
+    const lines = run.stderr.trim().split("\n").sort();
+    assert.deepEqual(lines, [
+      `ppclient: ${tree.path}/locked: permission denied`,
+      `ppclient: ${tree.path}/secret.txt: permission denied`,
+    ]);
+    const summary = JSON.parse(run.stdout);
+    assert.equal(summary.failed, 2);
+    assert.deepEqual(summary.failed_by_reason, { unreadable: 2 });
+    assert.equal(summary.registered, 2);
+    assert.deepEqual(
+      serverFiles(server.dataDir).map((f) => [f.filepath, f.sha256]),
+      [
+        [`${tree.path}/ok.txt`, sha256("readable\n")],
+        [`${tree.path}/zz/after.txt`, sha256("after\n")],
+      ],
+    );
+  },
+});
+
+/** Builds a tree of `count` small distinct files in `dirs` directories. */
+async function bigTree(root: string, count: number, dirs = 50): Promise<void> {
+  for (let d = 0; d < dirs; d++) await Deno.mkdir(`${root}/d${d}`);
+  await Promise.all(
+    Array.from(
+      { length: count },
+      (_, i) => Deno.writeTextFile(`${root}/d${i % dirs}/f${i}.txt`, `file number ${i}\n`),
+    ),
+  );
+}
+
+/** Reads a child's stderr until `pattern` appears; returns all of it once the child ends. */
+function watch(stream: ReadableStream<Uint8Array>, pattern: RegExp) {
+  const seen = Promise.withResolvers<void>();
+  let text = "";
+  const all = (async () => {
+    const decoder = new TextDecoder();
+    for await (const chunk of stream) {
+      text += decoder.decode(chunk, { stream: true });
+      if (pattern.test(text)) seen.resolve();
+    }
+    seen.resolve();
+    return text;
+  })();
+  return { seen: seen.promise, all };
+}
+
+Deno.test("Ctrl-C once stops the scan, prints the partial summary and exits 130", async () => {
+  await using server = await startPpserver();
+  await using home = await tempDir("ppclient-home-");
+  await using tree = await tempDir("ppclient-tree-");
+  const total = 4000;
+  await bigTree(tree.path, total);
+  const child = spawnClient(
+    ["scan", tree.path, "--url", server.url, "-k", server.adminKey, "--json", "-v"],
+    { home: home.path },
+  );
+  const stderr = watch(child.stderr, /uploaded [0-9a-f]{64} /);
+  const stdout = new Response(child.stdout).text();
+  await stderr.seen;
+  child.kill("SIGINT");
+  const status = await child.status;
+  const [out, err] = await Promise.all([stdout, stderr.all]);
+  assert.equal(status.code, 130, err.slice(-2000));
+  assert.match(err, /interrupted; finishing the files in flight/);
+  const summary = JSON.parse(out);
+  assert.equal(summary.interrupted, true);
+  assert.ok(summary.registered > 0, "some work was done");
+  assert.ok(summary.scanned < total, `stopped early (${summary.scanned} of ${total})`);
+  // Every registration the summary counts is on the server (abandoned ones may be too).
+  const registered = serverFiles(server.dataDir).length;
+  assert.ok(registered >= summary.registered && registered < total, `${registered} on server`);
+});
+
+/**
+ * A proxy in front of a real ppserver that holds every upload until released, so a test
+ * knows files are in flight (uploading) when it sends Ctrl-C.
+ */
+function uploadGate(target: string) {
+  const arrived = Promise.withResolvers<void>();
+  const release = Promise.withResolvers<void>();
+  let uploads = 0;
+  const proxy = Deno.serve({ hostname: "127.0.0.1", port: 0, onListen() {} }, async (request) => {
+    const url = new URL(request.url);
+    if (url.pathname.startsWith("/upload_file/")) {
+      uploads++;
+      arrived.resolve();
+      await release.promise;
+    }
+    try {
+      return await fetch(`${target}${url.pathname}${url.search}`, {
+        method: request.method,
+        headers: request.headers,
+        body: request.body,
+      });
+    } catch {
+      return new Response("upstream failed", { status: 502 });
+    }
+  });
+  return {
+    url: `http://127.0.0.1:${proxy.addr.port}`,
+    arrived: arrived.promise,
+    release: () => release.resolve(),
+    uploads: () => uploads,
+    async [Symbol.asyncDispose]() {
+      release.resolve();
+      await proxy.shutdown();
+    },
+  };
+}
+
+Deno.test("Ctrl-C once lets the files in flight finish, takes no new ones, and exits 130", async () => {
+  await using server = await startPpserver();
+  await using gate = uploadGate(server.url);
+  await using home = await tempDir("ppclient-home-");
+  await using tree = await tempDir("ppclient-tree-");
+  const total = 200;
+  await bigTree(tree.path, total, 5);
+  const child = spawnClient(
+    ["scan", tree.path, "--url", gate.url, "-k", server.adminKey, "--json", "-j", "4"],
+    { home: home.path },
+  );
+  const stderr = watch(child.stderr, /interrupted; finishing/);
+  const stdout = new Response(child.stdout).text();
+  await gate.arrived;
+  child.kill("SIGINT");
+  await stderr.seen;
+  gate.release();
+  const status = await child.status;
+  const [out, err] = await Promise.all([stdout, stderr.all]);
+  assert.equal(status.code, 130, err);
+  const summary = JSON.parse(out);
+  assert.equal(summary.interrupted, true);
+  assert.equal(summary.abandoned, 0, "the files in flight finished");
+  assert.equal(summary.failed, 0);
+  assert.ok(summary.scanned >= 1 && summary.scanned <= 4, `scanned ${summary.scanned}`);
+  assert.equal(summary.registered, summary.scanned);
+  assert.equal(summary.uploaded, gate.uploads());
+  assert.equal(serverFiles(server.dataDir).length, summary.registered);
+});
+
+Deno.test("Ctrl-C twice stops at once with exit 130 and no summary", async () => {
+  await using server = await startPpserver();
+  await using gate = uploadGate(server.url);
+  await using home = await tempDir("ppclient-home-");
+  await using tree = await tempDir("ppclient-tree-");
+  await bigTree(tree.path, 50, 5);
+  const child = spawnClient(
+    ["scan", tree.path, "--url", gate.url, "-k", server.adminKey, "--json"],
+    { home: home.path },
+  );
+  const stderr = watch(child.stderr, /interrupted; finishing/);
+  const stdout = new Response(child.stdout).text();
+  await gate.arrived;
+  child.kill("SIGINT");
+  await stderr.seen;
+  // The uploads are still held: without a second Ctrl-C the client would wait for them.
+  child.kill("SIGINT");
+  const status = await child.status;
+  const [out, err] = await Promise.all([stdout, stderr.all]);
+  assert.equal(status.code, 130);
+  assert.match(err, /ppclient: stopped\n$/);
+  assert.equal(out, "");
+});

@@ -1,0 +1,218 @@
+/**
+ * Shared pieces of the ppclient tests: fixture trees on disk, running the client (in
+ * process or as a real `deno run client/main.ts` process) and looking at what a real
+ * ppserver holds afterwards (its metadata SQLite file and its blob directory).
+ */
+import { createHash } from "node:crypto";
+import { homedir } from "node:os";
+import { DatabaseSync } from "node:sqlite";
+import { fileURLToPath } from "node:url";
+import { main } from "../client/main.ts";
+import { type ConfigSources, processSources } from "../client/config.ts";
+import { capturedTerminal } from "../client/terminal.ts";
+
+export const CLIENT_MAIN = fileURLToPath(new URL("../client/main.ts", import.meta.url));
+
+export function sha256(bytes: Uint8Array | string): string {
+  return createHash("sha256").update(bytes).digest("hex");
+}
+
+/** Deterministic bytes that do not compress or repeat. */
+export function pseudoRandom(size: number, seed = 1): Uint8Array {
+  const bytes = new Uint8Array(size);
+  let x = seed >>> 0 || 1;
+  for (let i = 0; i < size; i++) {
+    x ^= x << 13;
+    x >>>= 0;
+    x ^= x >>> 17;
+    x ^= x << 5;
+    x >>>= 0;
+    bytes[i] = x & 0xff;
+  }
+  return bytes;
+}
+
+/** Writes files (relative path -> content) under `root`, creating directories. */
+export async function writeTree(
+  root: string,
+  files: Record<string, string | Uint8Array>,
+): Promise<void> {
+  for (const [path, content] of Object.entries(files)) {
+    const full = `${root}/${path}`;
+    await Deno.mkdir(full.slice(0, full.lastIndexOf("/")), { recursive: true });
+    if (typeof content === "string") await Deno.writeTextFile(full, content);
+    else await Deno.writeFile(full, content);
+  }
+}
+
+/** A temporary directory removed on dispose (made writable again first). */
+export async function tempDir(prefix: string): Promise<AsyncDisposable & { path: string }> {
+  const path = await Deno.makeTempDir({ prefix });
+  return {
+    path,
+    async [Symbol.asyncDispose]() {
+      await new Deno.Command("chmod", { args: ["-R", "u+rwx", path] }).output();
+      await Deno.remove(path, { recursive: true });
+    },
+  };
+}
+
+export interface ClientRun {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+/**
+ * Runs ppclient in this process with a captured terminal. `home` and `cwd` isolate it
+ * from config files on the machine running the tests.
+ */
+export async function runInProcess(
+  args: string[],
+  options: { home: string; cwd?: string; env?: Record<string, string>; interrupt?: AbortSignal },
+): Promise<ClientRun> {
+  const terminal = capturedTerminal();
+  const base = processSources();
+  const sources: ConfigSources = {
+    ...base,
+    env: options.env ?? {},
+    home: options.home,
+    cwd: options.cwd ?? options.home,
+  };
+  const code = await main(args, {
+    context: {
+      terminal,
+      sources,
+      interrupt: options.interrupt ?? new AbortController().signal,
+    },
+  });
+  return { code, stdout: terminal.stdout(), stderr: terminal.stderr() };
+}
+
+/** Spawns `deno run -A client/main.ts ARGS` with an isolated HOME and cwd. */
+export function spawnClient(
+  args: string[],
+  options: { home: string; cwd?: string; env?: Record<string, string>; wrap?: string[] },
+): Deno.ChildProcess {
+  const command = [...(options.wrap ?? []), Deno.execPath(), "run", "-A", CLIENT_MAIN, ...args];
+  return new Deno.Command(command[0], {
+    args: command.slice(1),
+    cwd: options.cwd ?? options.home,
+    env: {
+      NO_COLOR: "1",
+      PATH: Deno.env.get("PATH") ?? "/usr/bin:/bin",
+      // A fresh HOME must not mean a fresh module cache.
+      DENO_DIR: Deno.env.get("DENO_DIR") ?? `${homedir()}/.cache/deno`,
+      HOME: options.home,
+      ...options.env,
+    },
+    clearEnv: true,
+    stdin: "null",
+    stdout: "piped",
+    stderr: "piped",
+  }).spawn();
+}
+
+export async function runClient(
+  args: string[],
+  options: { home: string; cwd?: string; env?: Record<string, string>; wrap?: string[] },
+): Promise<ClientRun> {
+  const output = await spawnClient(args, options).output();
+  const decoder = new TextDecoder();
+  return {
+    code: output.code,
+    stdout: decoder.decode(output.stdout),
+    stderr: decoder.decode(output.stderr),
+  };
+}
+
+export interface ServerFile {
+  hostname: string;
+  filepath: string;
+  sha256: string;
+  file_size: number;
+}
+
+/** Every file the server's SQLite metadata store holds, sorted by host and path. */
+export function serverFiles(dataDir: string): ServerFile[] {
+  const db = new DatabaseSync(`${dataDir}/metadata.sqlite`, { readOnly: true });
+  try {
+    return db.prepare(
+      "SELECT hostname, filepath, sha256, file_size FROM files ORDER BY hostname, filepath",
+    ).all().map((row) => ({
+      hostname: String(row.hostname),
+      filepath: String(row.filepath),
+      sha256: String(row.sha256),
+      file_size: Number(row.file_size),
+    }));
+  } finally {
+    db.close();
+  }
+}
+
+/** Rows of the server's file history (digest changes of a (hostname, filepath)). */
+export function serverHistoryCount(dataDir: string): number {
+  const db = new DatabaseSync(`${dataDir}/metadata.sqlite`, { readOnly: true });
+  try {
+    const row = db.prepare("SELECT count(*) AS n FROM file_history").get();
+    return Number(row?.n);
+  } finally {
+    db.close();
+  }
+}
+
+/**
+ * The blobs in the server's data directory (`blobs/<2 hex>/<digest>`), each checked to
+ * hash to its name. Temporary files are not blobs.
+ */
+export async function serverBlobs(dataDir: string): Promise<string[]> {
+  const digests: string[] = [];
+  const root = `${dataDir}/blobs`;
+  for await (const prefix of Deno.readDir(root)) {
+    if (!prefix.isDirectory) continue;
+    for await (const entry of Deno.readDir(`${root}/${prefix.name}`)) {
+      if (entry.name.startsWith(".tmp-")) continue;
+      const bytes = await Deno.readFile(`${root}/${prefix.name}/${entry.name}`);
+      if (sha256(bytes) !== entry.name) throw new Error(`blob ${entry.name} has other bytes`);
+      if (!entry.name.startsWith(prefix.name)) throw new Error(`blob ${entry.name} misplaced`);
+      digests.push(entry.name);
+    }
+  }
+  return digests.sort();
+}
+
+/** `GET /get_file/{digest}` on a real server: status and body. */
+export async function getFile(
+  server: { url: string; adminKey: string },
+  digest: string,
+): Promise<{ status: number; body: Record<string, unknown> }> {
+  const response = await fetch(`${server.url}/get_file/${digest}`, {
+    headers: { "x-api-key": server.adminKey },
+  });
+  return { status: response.status, body: await response.json() };
+}
+
+/** True when `setpriv` can run a command without the capabilities that let root read anything. */
+export async function canDropReadCapabilities(): Promise<boolean> {
+  try {
+    const probe = await new Deno.Command("setpriv", {
+      args: ["--bounding-set=-dac_override,-dac_read_search", "true"],
+    }).output();
+    return probe.success;
+  } catch {
+    return false;
+  }
+}
+
+export const DROP_READ_CAPABILITIES = [
+  "setpriv",
+  "--bounding-set=-dac_override,-dac_read_search",
+];
+
+export async function hasMkfifo(): Promise<boolean> {
+  try {
+    return (await new Deno.Command("mkfifo", { args: ["--version"] }).output()).success;
+  } catch {
+    return false;
+  }
+}
