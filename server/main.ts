@@ -51,6 +51,10 @@ export async function main(args: string[]): Promise<number> {
       );
       return 2;
     }
+    if (error instanceof Deno.errors.AddrInUse) {
+      console.error(`ppserver ${command.name}: cannot listen: the address is already in use`);
+      return 1;
+    }
     if (error instanceof AppError) {
       console.error(`ppserver ${command.name}: ${error.message}`);
       return error.code === "invalid_input" ? 2 : 1;

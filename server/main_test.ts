@@ -198,6 +198,18 @@ Deno.test("ppserver serve with a bad port exits 2 naming the setting, before ope
   assert.equal(await exists(s.dataDir), false);
 });
 
+Deno.test("ppserver serve on a port in use exits 1 with a one-line message, no stack", async () => {
+  await using s = await scratch();
+  using taken = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  const { code, stdout, stderr } = await ppserver(
+    ["serve", "--host", "127.0.0.1", "--port", String(taken.addr.port)],
+    s,
+  );
+  assert.equal(code, 1);
+  assert.equal(stderr, "ppserver serve: cannot listen: the address is already in use\n");
+  assert.doesNotMatch(stdout, /listening on/);
+});
+
 Deno.test("ppserver create-key with a missing PUTPLACE_CONFIG file exits 2 naming the file", async () => {
   await using s = await scratch();
   const missing = join(s.dir, "missing.toml");
