@@ -37,10 +37,15 @@ interface Setting {
   help: string;
 }
 
-const port = z.coerce.number().int().min(0).max(65535);
-const bytes = z.coerce.number().int().min(1).max(Number.MAX_SAFE_INTEGER);
-const count = z.coerce.number().int().min(1).max(1_000_000);
-const seconds = z.coerce.number().int().min(1).max(365 * 24 * 3600);
+/** A whole number written in plain decimal digits, within bounds. */
+function wholeNumber(min: number, max: number) {
+  return z.string().trim().regex(/^\d+$/, "Expected a whole number in decimal digits")
+    .transform(Number).pipe(z.number().int().min(min).max(max));
+}
+const port = wholeNumber(0, 65535);
+const bytes = wholeNumber(1, Number.MAX_SAFE_INTEGER);
+const count = wholeNumber(1, 1_000_000);
+const seconds = wholeNumber(1, 365 * 24 * 3600);
 const text = z.string().trim().min(1);
 
 /** Every setting ppserver reads; `ppserver --help` prints this table. */

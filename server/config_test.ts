@@ -178,12 +178,10 @@ Deno.test("a bad port is an error naming the setting, its value and what is expe
   );
 });
 
-Deno.test({
-  name: 'a blank port is an error, not port 0 (server/config.ts: z.coerce turns " " into 0)',
-  ignore: true,
-  fn() {
-    assertConfigError(() => loadConfig(sources({ PUTPLACE_PORT: " " })), /PUTPLACE_PORT/);
-  },
+Deno.test("a blank or non-decimal port is an error, not port 0", () => {
+  assertConfigError(() => loadConfig(sources({ PUTPLACE_PORT: " " })), /PUTPLACE_PORT/);
+  assertConfigError(() => loadConfig(sources({ PUTPLACE_PORT: "0x1F90" })), /PUTPLACE_PORT/);
+  assertConfigError(() => loadConfig(sources({ PUTPLACE_PORT: "1e3" })), /PUTPLACE_PORT/);
 });
 
 Deno.test("a size limit below 1 byte is an error naming the setting", () => {
