@@ -120,19 +120,22 @@ async function verifyOnly(
   return hasher.size;
 }
 
-/** The files holding `digest`: the epoch file first, then the others oldest first. */
-export async function filesWithDigest(
+/**
+ * The file to show for a digest: the epoch file while it is live and still holds this
+ * digest, else the oldest live file that does; null when none does.
+ */
+export async function firstFileWithDigest(
   stores: Stores,
   digest: Digest,
-  limit = 100,
-): Promise<FileRecord[]> {
-  const [blob, files] = await Promise.all([
-    stores.metadata.blobs.get(digest),
-    stores.metadata.files.findByDigest(digest, limit),
-  ]);
-  const epochIndex = blob?.epoch_file_id ? files.findIndex((f) => f.id === blob.epoch_file_id) : -1;
-  if (epochIndex > 0) files.unshift(...files.splice(epochIndex, 1));
-  return files;
+): Promise<FileRecord | null> {
+  const files = stores.metadata.files;
+  const epochId = (await stores.metadata.blobs.get(digest))?.epoch_file_id;
+  const epoch = epochId ? await files.getById(epochId) : null;
+  // getById also finds soft-deleted files, so liveness is checked by path.
+  const live = epoch ? await files.get(epoch.hostname, epoch.filepath) : null;
+  if (live && live.id === epochId && live.sha256 === digest) return live;
+  const [oldest] = await files.findByDigest(digest, 1);
+  return oldest ?? null;
 }
 
 /**

@@ -1,8 +1,8 @@
 /** Classic file routes: `POST /put_file` registers a file, `GET /get_file/{sha256}` finds one. */
 import { Hono } from "hono";
-import { fileMetadataSchema, type FileRecord, fileWire } from "../../lib/models/file.ts";
-import { isStored, registerFile, type Stores } from "../../lib/dedup.ts";
-import { type Digest, parseDigest } from "../../lib/digest.ts";
+import { fileMetadataSchema, fileWire } from "../../lib/models/file.ts";
+import { firstFileWithDigest, isStored, registerFile, type Stores } from "../../lib/dedup.ts";
+import { parseDigest } from "../../lib/digest.ts";
 import { AppError, short } from "../../lib/errors.ts";
 import { apiKeyAuth, type AuthEnv } from "../middleware/api_key_auth.ts";
 import { readJson } from "../json_body.ts";
@@ -31,19 +31,4 @@ export function fileRoutes(stores: Stores, limits: Limits): Hono<AuthEnv> {
   });
 
   return app;
-}
-
-/**
- * The epoch file while it is live and still holds this digest, else the oldest live file
- * that does. (`filesWithDigest(stores, digest, 1)` would miss an epoch file that is not the
- * oldest; `getById` also finds deleted files, so liveness is checked by path.)
- */
-async function firstFileWithDigest(stores: Stores, digest: Digest): Promise<FileRecord | null> {
-  const files = stores.metadata.files;
-  const epochId = (await stores.metadata.blobs.get(digest))?.epoch_file_id;
-  const epoch = epochId ? await files.getById(epochId) : null;
-  const live = epoch ? await files.get(epoch.hostname, epoch.filepath) : null;
-  if (live && live.id === epochId && live.sha256 === digest) return live;
-  const [oldest] = await files.findByDigest(digest, 1);
-  return oldest ?? null;
 }
