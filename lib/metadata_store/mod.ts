@@ -13,6 +13,7 @@ import type { Digest } from "../digest.ts";
 import type { FileHistoryEntry, FileMetadata, FileRecord, UpsertOutcome } from "../models/file.ts";
 import type { ApiKeyRecord, Scope } from "../models/api_key.ts";
 import { openSqliteMetadataStore } from "./sqlite.ts";
+import type { MongoMetadataStoreConfig } from "./mongo.ts";
 
 export interface FileIndex {
   /**
@@ -100,11 +101,16 @@ export interface MetadataStore extends AsyncDisposable {
   ping(): Promise<void>;
 }
 
-export type MetadataStoreConfig = { kind: "sqlite"; path: string };
+export type MetadataStoreConfig = { kind: "sqlite"; path: string } | MongoMetadataStoreConfig;
 
 export async function openMetadataStore(config: MetadataStoreConfig): Promise<MetadataStore> {
   switch (config.kind) {
     case "sqlite":
       return await openSqliteMetadataStore(config.path);
+    case "mongodb": {
+      // Loaded only when selected: the driver is large and SQLite is the default.
+      const { openMongoMetadataStore } = await import("./mongo.ts");
+      return await openMongoMetadataStore(config);
+    }
   }
 }
