@@ -28,7 +28,9 @@ export interface FrameLimits {
 }
 
 /** Encodes blobs in the framing (for clients and tests). */
-export function encodeFrames(blobs: readonly { digest: string; bytes: Uint8Array }[]): Uint8Array {
+export function encodeFrames(
+  blobs: readonly { digest: string; bytes: Uint8Array }[],
+): Uint8Array<ArrayBuffer> {
   const encoder = new TextEncoder();
   const parts = blobs.flatMap((
     b,

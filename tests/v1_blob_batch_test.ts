@@ -8,15 +8,15 @@ import { blobKey } from "../lib/blob_store/_layout.ts";
 
 const encoder = new TextEncoder();
 
-function blob(text: string | Uint8Array) {
+function blob(text: string | Uint8Array<ArrayBuffer>) {
   const bytes = typeof text === "string" ? encoder.encode(text) : text;
   return { digest: digestOf(bytes), bytes };
 }
 
 function batch(
-  body: Uint8Array | ReadableStream<Uint8Array>,
+  body: Uint8Array<ArrayBuffer> | ReadableStream<Uint8Array>,
   headers: Record<string, string> = {},
-) {
+): RequestInit {
   return {
     method: "POST",
     headers: { "content-type": BLOB_BATCH_CONTENT_TYPE, ...headers },

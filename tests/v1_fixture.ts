@@ -110,7 +110,7 @@ export function json(body: unknown, init: RequestInit = {}): RequestInit {
 }
 
 /** Bytes of a given length whose content depends on `seed`. */
-export function bytesOf(length: number, seed = 1): Uint8Array {
+export function bytesOf(length: number, seed = 1): Uint8Array<ArrayBuffer> {
   const out = new Uint8Array(length);
   let x = seed * 2654435761 >>> 0;
   for (let i = 0; i < length; i++) {
