@@ -1,6 +1,7 @@
 import { join } from "node:path";
 import { parseArgs } from "node:util";
 import { issueApiKey } from "../../lib/auth.ts";
+import type { ApiKeyStore } from "../../lib/metadata_store/mod.ts";
 import { VERSION } from "../../lib/version.ts";
 import { createApp } from "../app.ts";
 import { loadConfig, processSources, SETTINGS } from "../config.ts";
@@ -53,20 +54,6 @@ SIGINT or SIGTERM stops taking requests, lets those in flight finish, closes the
     const config = loadConfig(sources);
     await using stores = await openStores(config);
 
-    if (await stores.metadata.apiKeys.count() === 0) {
-      const { key } = await issueApiKey(stores.metadata.apiKeys, {
-        name: "bootstrap-admin",
-        description: "created at first start",
-        scope: "admin",
-      });
-      console.log(
-        `No API keys existed, so an admin key was created. It is shown only this once:\n\n` +
-          `  PUTPLACE_ADMIN_KEY=${key}\n\n` +
-          `Make more with "ppserver create-key --name NAME [--scope admin|write|read]"\n` +
-          `or POST /api_keys with this key.`,
-      );
-    }
-
     const uploads = await openResumableUploads({
       dir: join(config.dataDir, "uploads"),
       stores,
@@ -85,13 +72,14 @@ SIGINT or SIGTERM stops taking requests, lets those in flight finish, closes the
     const server = Deno.serve({
       hostname: config.host,
       port: config.port,
-      onListen: ({ hostname, port }) => {
-        console.log(
-          `PutPlace ${VERSION} listening on http://${hostname}:${port} ` +
-            `(metadata: ${stores.metadata.kind}, blobs: ${stores.blobs.kind}, data: ${config.dataDir})`,
-        );
-      },
+      onListen: () => {},
     }, app.fetch);
+    // After binding: a start that fails (say, the port is taken) creates no key.
+    await bootstrapAdminKey(stores.metadata.apiKeys);
+    console.log(
+      `PutPlace ${VERSION} listening on http://${server.addr.hostname}:${server.addr.port} ` +
+        `(metadata: ${stores.metadata.kind}, blobs: ${stores.blobs.kind}, data: ${config.dataDir})`,
+    );
     const stop = () => stopped.resolve();
     Deno.addSignalListener("SIGINT", stop);
     Deno.addSignalListener("SIGTERM", stop);
@@ -104,3 +92,19 @@ SIGINT or SIGTERM stops taking requests, lets those in flight finish, closes the
     return 0;
   },
 };
+
+/** On the first start with no keys at all: one admin key, shown this once. */
+async function bootstrapAdminKey(apiKeys: ApiKeyStore): Promise<void> {
+  if (await apiKeys.count() > 0) return;
+  const { key } = await issueApiKey(apiKeys, {
+    name: "bootstrap-admin",
+    description: "created at first start",
+    scope: "admin",
+  });
+  console.log(
+    `No API keys existed, so an admin key was created. It is shown only this once:\n\n` +
+      `  PUTPLACE_ADMIN_KEY=${key}\n\n` +
+      `Make more with "ppserver create-key --name NAME [--scope admin|write|read]"\n` +
+      `or POST /api_keys with this key.`,
+  );
+}
