@@ -24,8 +24,11 @@ export interface V1Fixture extends AsyncDisposable {
   /** Errors the app reported as internal (5xx); tests expect none. */
   internalErrors: unknown[];
   request(path: string, init?: RequestInit): Promise<Response>;
-  /** Serves the app on a free loopback port until disposed. */
-  serve(): Promise<{ url: string } & AsyncDisposable>;
+  /**
+   * Serves the app on a free loopback port until disposed; `handled(method)` counts the
+   * requests of that method whose handler has returned (also when the client had gone).
+   */
+  serve(): Promise<{ url: string; handled(method: string): number } & AsyncDisposable>;
 }
 
 export async function v1Fixture(
@@ -68,12 +71,20 @@ export async function v1Fixture(
       return Promise.resolve(app.request(path, { ...init, headers }));
     },
     serve() {
+      const handled = new Map<string, number>();
       const server = Deno.serve(
         { hostname: "127.0.0.1", port: 0, onListen: () => {} },
-        app.fetch,
+        async (request) => {
+          try {
+            return await app.fetch(request);
+          } finally {
+            handled.set(request.method, (handled.get(request.method) ?? 0) + 1);
+          }
+        },
       );
       return Promise.resolve({
         url: `http://127.0.0.1:${server.addr.port}`,
+        handled: (method: string) => handled.get(method) ?? 0,
         async [Symbol.asyncDispose]() {
           await server.shutdown();
         },
