@@ -10,6 +10,7 @@
  */
 import type { Digest } from "../digest.ts";
 import { openFsBlobStore } from "./fs.ts";
+import type { S3BlobStoreConfig } from "./s3.ts";
 
 /** Inclusive byte range, as in an HTTP `Range` header; `end` defaults to the last byte. */
 export interface ByteRange {
@@ -51,12 +52,17 @@ export interface BlobStore extends AsyncDisposable {
   ping(): Promise<void>;
 }
 
-export type BlobStoreConfig = { kind: "fs"; root: string };
+export type BlobStoreConfig = { kind: "fs"; root: string } | S3BlobStoreConfig;
 
 export async function openBlobStore(config: BlobStoreConfig): Promise<BlobStore> {
   switch (config.kind) {
     case "fs":
       return await openFsBlobStore(config.root);
+    case "s3": {
+      // Loaded only when selected: the SDK is large and the filesystem is the default.
+      const { openS3BlobStore } = await import("./s3.ts");
+      return await openS3BlobStore(config);
+    }
   }
 }
 
