@@ -71,8 +71,8 @@ export const SETTINGS = {
   metadataStore: {
     env: ["PUTPLACE_METADATA_STORE", "METADATA_BACKEND"],
     toml: "database.backend",
-    schema: z.enum(["sqlite"]),
-    help: "metadata store: sqlite (default)",
+    schema: z.enum(["sqlite", "mongodb"]),
+    help: "metadata store: sqlite (default, or mongodb when a MongoDB URL is set) or mongodb",
   },
   sqlitePath: {
     env: ["PUTPLACE_SQLITE_PATH"],
@@ -80,11 +80,93 @@ export const SETTINGS = {
     schema: text,
     help: "SQLite file (default <data dir>/metadata.sqlite)",
   },
+  mongodbUrl: {
+    env: ["MONGODB_URL"],
+    toml: "database.mongodb_url",
+    schema: z.string().trim().regex(
+      /^mongodb(\+srv)?:\/\//,
+      "Expected a mongodb:// or mongodb+srv:// URL",
+    ),
+    help: "MongoDB connection string (default mongodb://localhost:27017)",
+  },
+  mongodbDatabase: {
+    env: ["MONGODB_DATABASE"],
+    toml: "database.mongodb_database",
+    schema: text,
+    help: "MongoDB database (default putplace)",
+  },
+  mongodbCollection: {
+    env: ["MONGODB_COLLECTION"],
+    toml: "database.mongodb_collection",
+    schema: text,
+    help: "MongoDB collection of files (default file_metadata)",
+  },
+  mongodbTimeoutMs: {
+    env: ["MONGODB_SERVER_SELECTION_TIMEOUT_MS"],
+    toml: "database.mongodb_server_selection_timeout_ms",
+    schema: wholeNumber(100, 600_000),
+    help: "milliseconds to wait for MongoDB before failing start-up or a request (default 10000)",
+  },
   blobStore: {
     env: ["STORAGE_BACKEND"],
     toml: "storage.backend",
-    schema: z.enum(["local", "fs"]),
-    help: "blob store: local (default; alias fs)",
+    schema: z.enum(["local", "fs", "s3"]),
+    help: "blob store: local (default; alias fs) or s3",
+  },
+  s3Bucket: {
+    env: ["S3_BUCKET_NAME"],
+    toml: "storage.s3_bucket_name",
+    schema: text,
+    help: "S3 bucket (required for s3)",
+  },
+  s3Region: {
+    env: ["S3_REGION_NAME"],
+    toml: "storage.s3_region_name",
+    schema: text,
+    help: "S3 region (default us-east-1)",
+  },
+  s3Prefix: {
+    env: ["S3_PREFIX"],
+    toml: "storage.s3_prefix",
+    schema: z.string().trim(),
+    help: "key prefix of blobs in the bucket (default files/)",
+  },
+  s3Endpoint: {
+    env: ["S3_ENDPOINT_URL"],
+    toml: "storage.s3_endpoint_url",
+    schema: z.url({ protocol: /^https?$/ }),
+    help: "endpoint URL of an S3-compatible store (MinIO, Ceph, R2, ...)",
+  },
+  s3ForcePathStyle: {
+    env: ["S3_FORCE_PATH_STYLE"],
+    toml: "storage.s3_force_path_style",
+    schema: z.string().trim().toLowerCase().pipe(z.enum(["true", "false", "1", "0", "yes", "no"]))
+      .transform((value) => ["true", "1", "yes"].includes(value)),
+    help: "path-style S3 URLs, needed by most S3-compatible stores (default false)",
+  },
+  awsProfile: {
+    env: ["AWS_PROFILE"],
+    toml: "aws.profile",
+    schema: text,
+    help: "named AWS profile for S3 credentials (default: the AWS default chain)",
+  },
+  awsAccessKeyId: {
+    env: ["AWS_ACCESS_KEY_ID"],
+    toml: "aws.access_key_id",
+    schema: text,
+    help: "AWS access key id for S3 (with AWS_SECRET_ACCESS_KEY)",
+  },
+  awsSecretAccessKey: {
+    env: ["AWS_SECRET_ACCESS_KEY"],
+    toml: "aws.secret_access_key",
+    schema: text,
+    help: "AWS secret access key for S3 (with AWS_ACCESS_KEY_ID)",
+  },
+  awsSessionToken: {
+    env: ["AWS_SESSION_TOKEN"],
+    toml: "aws.session_token",
+    schema: text,
+    help: "AWS session token, for temporary credentials",
   },
   storagePath: {
     env: ["STORAGE_PATH"],
@@ -202,11 +284,8 @@ export function loadConfig(sources: ConfigSources): Readonly<ServerConfig> {
     host: values.host ?? "127.0.0.1",
     port: values.port ?? 8000,
     dataDir,
-    metadata: {
-      kind: "sqlite",
-      path: resolve(dataDir, values.sqlitePath ?? "metadata.sqlite"),
-    },
-    blobs: { kind: "fs", root: resolve(dataDir, values.storagePath ?? "blobs") },
+    metadata: metadataStoreOf(values, dataDir),
+    blobs: blobStoreOf(values, dataDir),
     limits: {
       maxJsonBytes: values.maxJsonBytes ?? DEFAULT_LIMITS.maxJsonBytes,
       maxUploadBytes: values.maxUploadBytes ?? DEFAULT_LIMITS.maxUploadBytes,
@@ -221,6 +300,54 @@ export function loadConfig(sources: ConfigSources): Readonly<ServerConfig> {
     configFile: file,
   };
   return Object.freeze(config);
+}
+
+/**
+ * The metadata store: SQLite unless mongodb is chosen, or a MongoDB URL is set without a
+ * choice (the earlier system always used MongoDB, so its settings keep meaning MongoDB).
+ */
+function metadataStoreOf(values: Values, dataDir: string): MetadataStoreConfig {
+  const kind = values.metadataStore ?? (values.mongodbUrl ? "mongodb" : "sqlite");
+  if (kind === "sqlite") {
+    return { kind, path: resolve(dataDir, values.sqlitePath ?? "metadata.sqlite") };
+  }
+  return {
+    kind,
+    url: values.mongodbUrl ?? "mongodb://localhost:27017",
+    database: values.mongodbDatabase ?? "putplace",
+    filesCollection: values.mongodbCollection ?? "file_metadata",
+    serverSelectionTimeoutMs: values.mongodbTimeoutMs ?? 10_000,
+  };
+}
+
+function blobStoreOf(values: Values, dataDir: string): BlobStoreConfig {
+  if (values.blobStore !== "s3") {
+    return { kind: "fs", root: resolve(dataDir, values.storagePath ?? "blobs") };
+  }
+  if (!values.s3Bucket) {
+    throw new AppError(
+      "invalid_input",
+      "STORAGE_BACKEND=s3 needs a bucket: set S3_BUCKET_NAME (or s3_bucket_name in [storage] of ppserver.toml)",
+    );
+  }
+  if ((values.awsAccessKeyId === undefined) !== (values.awsSecretAccessKey === undefined)) {
+    throw new AppError(
+      "invalid_input",
+      "AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY go together: set both or neither",
+    );
+  }
+  return {
+    kind: "s3",
+    bucket: values.s3Bucket,
+    region: values.s3Region ?? "us-east-1",
+    prefix: values.s3Prefix ?? "files/",
+    endpoint: values.s3Endpoint,
+    forcePathStyle: values.s3ForcePathStyle ?? false,
+    profile: values.awsProfile,
+    accessKeyId: values.awsAccessKeyId,
+    secretAccessKey: values.awsSecretAccessKey,
+    sessionToken: values.awsSessionToken,
+  };
 }
 
 type Table = Record<string, unknown>;

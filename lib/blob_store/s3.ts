@@ -47,6 +47,8 @@ export interface S3BlobStoreConfig {
   profile?: string;
   accessKeyId?: string;
   secretAccessKey?: string;
+  /** With temporary explicit keys. */
+  sessionToken?: string;
   /** Multipart part size (default 8 MiB, at least 5 MiB on S3); blobs up to it go in one put. */
   partBytes?: number;
   /** Parts of one upload sent at once (default 4): memory per upload is about (this + 1) parts. */
@@ -70,7 +72,11 @@ export async function openS3BlobStore(config: S3BlobStoreConfig): Promise<BlobSt
     forcePathStyle: config.forcePathStyle,
     profile: config.profile,
     credentials: config.accessKeyId && config.secretAccessKey
-      ? { accessKeyId: config.accessKeyId, secretAccessKey: config.secretAccessKey }
+      ? {
+        accessKeyId: config.accessKeyId,
+        secretAccessKey: config.secretAccessKey,
+        sessionToken: config.sessionToken,
+      }
       : undefined,
     // Checksums are set explicitly (SHA-256 of every put and part), not by the SDK.
     requestChecksumCalculation: "WHEN_REQUIRED",
