@@ -152,9 +152,14 @@ export function processSources(): ConfigSources {
   };
 }
 
-/** Files in flight by default: enough to hide round trips, bounded for memory. */
+/**
+ * Files in flight by default. A scan waits mostly on round trips and on the server's
+ * durable writes, not on this machine's CPU, so it keeps 16 files per core in flight,
+ * at least 8 and at most 32. Memory per file in flight is fixed (two 1 MiB read buffers
+ * and at most one 1 MiB upload chunk).
+ */
 export function defaultJobs(cores: number): number {
-  return Math.min(32, Math.max(4, cores * 4));
+  return Math.min(32, Math.max(8, cores * 16));
 }
 
 export type ScanFlags = ReturnType<typeof parseScanArgs>["values"];

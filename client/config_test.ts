@@ -160,7 +160,7 @@ Deno.test("the classic .../put_file URL becomes the base URL", () => {
 });
 
 Deno.test("default jobs follow the core count within bounds", () => {
-  assert.equal(defaultJobs(1), 4);
-  assert.equal(defaultJobs(2), 8);
+  assert.equal(defaultJobs(1), 16);
+  assert.equal(defaultJobs(2), 32);
   assert.equal(defaultJobs(64), 32);
 });

@@ -79,7 +79,8 @@ export class ProgressReporter {
     const s = this.#stats;
     const elapsed = s.elapsedSeconds;
     const rate = elapsed > 0 ? s.bytesRead / elapsed : 0;
-    const filesRate = elapsed > 0 ? (s.registered + s.hashed + s.failed) / elapsed : 0;
+    const inFlight = s.inFlight.hashing + s.inFlight.registering + s.inFlight.uploading;
+    const filesRate = elapsed > 0 ? (s.scanned - inFlight) / elapsed : 0;
     const phases = Object.entries(s.inFlight)
       .filter(([, n]) => n > 0)
       .map(([phase, n]) => `${phase} ${n}`)
@@ -95,7 +96,10 @@ export class ProgressReporter {
   }
 
   #drawLive(): void {
-    this.#terminal.err(`${CLEAR_LINE}${this.progressLine()}`);
+    const columns = this.#terminal.columns?.() ?? 0;
+    const line = this.progressLine();
+    const fitted = columns > 1 && line.length >= columns ? line.slice(0, columns - 1) : line;
+    this.#terminal.err(`${CLEAR_LINE}${fitted}`);
     this.#live = true;
   }
 

@@ -4,6 +4,8 @@ export interface Terminal {
   err(text: string): void;
   /** True when stderr is a terminal: live progress redraws one line there. */
   interactive: boolean;
+  /** Width of the terminal, when known (live lines are cut to fit). */
+  columns?: () => number;
 }
 
 const encoder = new TextEncoder();
@@ -19,6 +21,13 @@ export function processTerminal(): Terminal {
     out: (text) => writeAll(Deno.stdout, text),
     err: (text) => writeAll(Deno.stderr, text),
     interactive: Deno.stderr.isTerminal(),
+    columns: () => {
+      try {
+        return Deno.consoleSize().columns;
+      } catch {
+        return 0;
+      }
+    },
   };
 }
 
