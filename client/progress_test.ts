@@ -68,3 +68,50 @@ Deno.test("formatBytes() uses binary units", () => {
   assert.equal(formatBytes(1536), "1.5 KiB");
   assert.equal(formatBytes(5 * 1024 ** 3), "5.0 GiB");
 });
+
+async function until(condition: () => boolean): Promise<void> {
+  for (let i = 0; i < 500 && !condition(); i++) {
+    await new Promise((resolve) => setTimeout(resolve, 10));
+  }
+  assert.ok(condition(), "condition never became true");
+}
+
+Deno.test("not on a terminal, progress comes as plain lines on stderr", async () => {
+  const terminal = capturedTerminal();
+  const reporter = new ProgressReporter(terminal, stats(), {
+    quiet: false,
+    json: false,
+    verbose: false,
+    plainIntervalMs: 5,
+  });
+  reporter.start();
+  await until(() => terminal.stderr().includes("\n"));
+  reporter.finish(stats().summary(false));
+  const first = terminal.stderr().split("\n")[0];
+  assert.match(
+    first,
+    /^ppclient: 4 files, 0 B read \(.*files\/s\), 1 uploaded, 1 failed \| walking \| /,
+  );
+  assert.doesNotMatch(terminal.stderr(), /\r|\x1b/);
+});
+
+Deno.test("on a terminal, one live line is redrawn and cleared before other output", async () => {
+  const captured = capturedTerminal();
+  const terminal = { ...captured, interactive: true, columns: () => 40 };
+  const s = stats();
+  s.move(null, "hashing");
+  const reporter = new ProgressReporter(terminal, s, { quiet: false, json: false, verbose: false });
+  reporter.start();
+  await until(() => captured.stderr().includes("\r\x1b[2K"));
+  reporter.problem("/p", "changed while being read");
+  reporter.finish(s.summary(false));
+  const err = captured.stderr();
+  const live = err.split("\r\x1b[2K").filter((part) => part.startsWith("4 files"));
+  assert.ok(live.length >= 1);
+  assert.ok(live.every((line) => line.length < 40), "live lines fit the terminal");
+  assert.match(err, /\r\x1b\[2Kppclient: \/p: changed while being read\n/);
+  assert.ok(
+    err.endsWith("\n") || err.endsWith("\r\x1b[2K"),
+    "no live line is left on screen at the end",
+  );
+});

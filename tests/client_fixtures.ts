@@ -216,3 +216,36 @@ export async function hasMkfifo(): Promise<boolean> {
     return false;
   }
 }
+
+/**
+ * A proxy in front of a real server that can answer a request itself: `intercept`
+ * returns a Response to send instead of forwarding, or null to forward.
+ */
+export function interceptingProxy(
+  target: string,
+  intercept: (request: Request, url: URL) => Response | null | Promise<Response | null>,
+): AsyncDisposable & { url: string } {
+  const proxy = Deno.serve({ hostname: "127.0.0.1", port: 0, onListen() {} }, async (request) => {
+    const url = new URL(request.url);
+    const answer = await intercept(request, url);
+    if (answer) {
+      await request.body?.cancel();
+      return answer;
+    }
+    try {
+      return await fetch(`${target}${url.pathname}${url.search}`, {
+        method: request.method,
+        headers: request.headers,
+        body: request.body,
+      });
+    } catch {
+      return new Response("upstream failed", { status: 502 });
+    }
+  });
+  return {
+    url: `http://127.0.0.1:${proxy.addr.port}`,
+    async [Symbol.asyncDispose]() {
+      await proxy.shutdown();
+    },
+  };
+}

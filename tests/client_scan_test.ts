@@ -8,6 +8,7 @@ import { startPpserver } from "./_servers/ppserver.ts";
 import {
   getFile,
   hasMkfifo,
+  interceptingProxy,
   pseudoRandom,
   runInProcess,
   serverBlobs,
@@ -234,4 +235,68 @@ Deno.test("--dry-run against a real server leaves its metadata and blob stores e
   assert.match(run.stdout, /dry run, nothing was sent/);
   assert.deepEqual(serverFiles(server.dataDir), []);
   assert.deepEqual(await serverBlobs(server.dataDir).catch(() => []), []);
+});
+
+Deno.test("5xx answers are retried: a scan through a flaky proxy still registers everything", async () => {
+  await using server = await startPpserver();
+  await using home = await tempDir("ppclient-home-");
+  await using tree = await tempDir("ppclient-tree-");
+  await writeTree(tree.path, { "a.txt": "a\n", "b.txt": "b\n", "c/d.txt": "d\n" });
+  // The first try of every distinct request (health, each registration, each upload) fails.
+  const seen = new Map<string, number>();
+  await using proxy = interceptingProxy(server.url, async (request, url) => {
+    const body = url.pathname === "/put_file" ? await request.clone().text() : "";
+    const key = `${request.method} ${url.pathname}${url.search} ${body}`;
+    const n = (seen.get(key) ?? 0) + 1;
+    seen.set(key, n);
+    return n === 1 ? new Response(JSON.stringify({ detail: "busy" }), { status: 503 }) : null;
+  });
+  const run = await runInProcess(
+    ["scan", tree.path, "--url", proxy.url, "-k", server.adminKey, "--json"],
+    { home: home.path },
+  );
+  assert.equal(run.code, 0, run.stderr);
+  const summary = JSON.parse(run.stdout);
+  assert.equal(summary.registered, 3);
+  assert.equal(summary.uploaded, 3);
+  assert.equal(seen.size, 1 + 3 + 3, "health, three registrations, three uploads");
+  assert.ok([...seen.values()].every((n) => n === 2), "each failed once, then succeeded");
+  assert.equal(serverFiles(server.dataDir).length, 3);
+  assert.equal((await serverBlobs(server.dataDir)).length, 3);
+});
+
+Deno.test("a file whose registration keeps failing counts as failed after bounded retries; the scan goes on", async () => {
+  await using server = await startPpserver();
+  await using home = await tempDir("ppclient-home-");
+  await using tree = await tempDir("ppclient-tree-");
+  await writeTree(tree.path, {
+    "good.txt": "good\n",
+    "doomed.txt": "doomed\n",
+    "z/ok.txt": "ok\n",
+  });
+  let doomedAttempts = 0;
+  await using proxy = interceptingProxy(server.url, async (request, url) => {
+    if (url.pathname !== "/put_file") return null;
+    const body = await request.clone().text();
+    if (!body.includes("doomed.txt")) return null;
+    doomedAttempts++;
+    return new Response(JSON.stringify({ detail: "Store unreachable" }), { status: 503 });
+  });
+  const run = await runInProcess(
+    ["scan", tree.path, "--url", proxy.url, "-k", server.adminKey, "--json", "--retries", "2"],
+    { home: home.path },
+  );
+  assert.equal(run.code, 1);
+  assert.equal(doomedAttempts, 3);
+  assert.match(
+    run.stderr,
+    /doomed\.txt: POST \/put_file failed with 503: Store unreachable \(after 3 attempts\)/,
+  );
+  const summary = JSON.parse(run.stdout);
+  assert.equal(summary.registered, 2);
+  assert.deepEqual(summary.failed_by_reason, { unavailable: 1 });
+  assert.deepEqual(
+    serverFiles(server.dataDir).map((f) => f.filepath).sort(),
+    [`${tree.path}/good.txt`, `${tree.path}/z/ok.txt`],
+  );
 });
