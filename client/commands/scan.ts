@@ -63,9 +63,11 @@ registered with a wrong digest.
 
 Output: progress and problems on stderr, the summary on stdout.
 Exit codes: 0 all done; 1 some files failed; 2 usage or configuration error;
-3 authentication refused; 130 interrupted (Ctrl-C once: stop taking new files, let
-those in flight finish for up to ${INTERRUPT_GRACE_MS / 1000} s and abandon the rest, print
-the partial summary; twice: stop at once).`;
+3 authentication refused; 130 interrupted.
+Ctrl-C once: stop taking new files, give those in flight up to ${
+  INTERRUPT_GRACE_MS / 1000
+} s to finish
+(then abandon them), print the partial summary. Ctrl-C twice: stop at once.`;
 
 export const scanCommand: Command = {
   name: "scan",
@@ -125,7 +127,7 @@ export async function runScan(config: ClientConfig, context: CommandContext): Pr
     }
   }
 
-  // Three signals: `stop` ends the taking of new files (Ctrl-C or a fatal error);
+  // Two signals: `stop` ends the taking of new files (Ctrl-C or a fatal error);
   // `abandon` aborts the files in flight (a fatal error, or the grace after Ctrl-C ran out).
   const fatal = new AbortController();
   const stop = AbortSignal.any([interrupt, fatal.signal]);
