@@ -38,3 +38,9 @@ Deno.test("isId() rejects anything but 24 lowercase hex characters", () => {
     assert.equal(isId(value), false, JSON.stringify(value));
   }
 });
+
+Deno.test("ids made by one process in one second increase (until the counter wraps)", () => {
+  const ids = Array.from({ length: 1000 }, () => newId(1_700_000_000_000));
+  const wraps = ids.filter((id, i) => i > 0 && id <= ids[i - 1]).length;
+  assert.ok(wraps <= 1, `${wraps} ids did not increase`);
+});
