@@ -4,7 +4,7 @@
  * process (the WAL is in the OS before `COMMIT` returns); group commit keeps
  * registration fast. `:memory:` gives a private in-memory store for tests.
  */
-import { DatabaseSync, type SQLInputValue, type StatementSync } from "node:sqlite";
+import { DatabaseSync, type StatementSync } from "node:sqlite";
 import { dirname } from "node:path";
 import type { Digest } from "../digest.ts";
 import { AppError } from "../errors.ts";
@@ -193,9 +193,23 @@ class SqliteFileIndex implements FileIndex {
       this.sql.get(
         `INSERT INTO files (id, hostname, filepath, ip_address, sha256, file_size, file_mode,
           file_uid, file_gid, file_mtime, file_atime, file_ctime, created_at, updated_at)
-         VALUES (:id, :hostname, :filepath, :ip_address, :sha256, :file_size, :file_mode,
-          :file_uid, :file_gid, :file_mtime, :file_atime, :file_ctime, :created_at, :updated_at)`,
-      ).run(file as unknown as Record<string, SQLInputValue>);
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+      ).run(
+        file.id,
+        file.hostname,
+        file.filepath,
+        file.ip_address,
+        file.sha256,
+        file.file_size,
+        file.file_mode,
+        file.file_uid,
+        file.file_gid,
+        file.file_mtime,
+        file.file_atime,
+        file.file_ctime,
+        file.created_at,
+        file.updated_at,
+      );
       return { file, outcome: "created" };
     }
     const deleted = row?.deleted_at != null;
@@ -210,23 +224,22 @@ class SqliteFileIndex implements FileIndex {
     }
     const file: FileRecord = { ...existing, ...input, updated_at: at };
     this.sql.get(
-      `UPDATE files SET ip_address = :ip_address, sha256 = :sha256, file_size = :file_size,
-        file_mode = :file_mode, file_uid = :file_uid, file_gid = :file_gid,
-        file_mtime = :file_mtime, file_atime = :file_atime, file_ctime = :file_ctime,
-        updated_at = :updated_at, deleted_at = NULL WHERE id = :id`,
-    ).run({
-      id: file.id,
-      ip_address: file.ip_address,
-      sha256: file.sha256,
-      file_size: file.file_size,
-      file_mode: file.file_mode,
-      file_uid: file.file_uid,
-      file_gid: file.file_gid,
-      file_mtime: file.file_mtime,
-      file_atime: file.file_atime,
-      file_ctime: file.file_ctime,
-      updated_at: file.updated_at,
-    });
+      `UPDATE files SET ip_address = ?, sha256 = ?, file_size = ?, file_mode = ?, file_uid = ?,
+        file_gid = ?, file_mtime = ?, file_atime = ?, file_ctime = ?, updated_at = ?,
+        deleted_at = NULL WHERE id = ?`,
+    ).run(
+      file.ip_address,
+      file.sha256,
+      file.file_size,
+      file.file_mode,
+      file.file_uid,
+      file.file_gid,
+      file.file_mtime,
+      file.file_atime,
+      file.file_ctime,
+      file.updated_at,
+      file.id,
+    );
     return { file, outcome: "updated" };
   }
 
