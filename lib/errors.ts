@@ -55,7 +55,10 @@ export class AppError extends Error {
     super(message, options?.cause === undefined ? undefined : { cause: options.cause });
     this.statusOverride = options?.status;
   }
-  /** Only for the classic API's 422 on validation failures; everything else uses `statusOf`. */
+  /**
+   * A more precise 4xx within the code's meaning, where HTTP has one: 422 for the classic
+   * API's validation failures, 416 for an unsatisfiable range. Otherwise `statusOf`.
+   */
   private readonly statusOverride?: number;
 
   get status(): number {
