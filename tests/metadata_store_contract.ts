@@ -271,6 +271,142 @@ export function metadataStoreContract(
     assert.equal(await store.files.count(), 20);
   });
 
+  // ---- files: soft delete and totals ----
+
+  test("files.markDeleted() marks only live files of that host and returns how many it marked", async (store) => {
+    assert.equal(await store.files.markDeleted("h", ["/a"], T1), 0, "an empty store");
+    await store.files.upsertMany([
+      fileAt("h", "/a"),
+      fileAt("h", "/b"),
+      fileAt("h", "/c"),
+      fileAt("other", "/a"),
+    ], T1);
+    assert.equal(await store.files.markDeleted("h", ["/a", "/unknown", "/a"], T2), 1);
+    assert.equal(await store.files.markDeleted("h", ["/a", "/b"], T3), 1, "/a is already deleted");
+    assert.equal(await store.files.markDeleted("h", [], T3), 0);
+    assert.equal(await store.files.markDeleted("nobody", ["/c"], T3), 0);
+    assert.equal(await store.files.markDeleted("H", ["/c"], T3), 0, "hostnames are exact");
+    assert.equal(await store.files.get("h", "/a"), null);
+    assert.equal(await store.files.get("h", "/b"), null);
+    assert.equal((await store.files.get("h", "/c"))?.filepath, "/c");
+    assert.equal((await store.files.get("other", "/a"))?.hostname, "other");
+    assert.equal(await store.files.count(), 2);
+  });
+
+  test("a deleted file leaves get(), findByDigest(), count() and stats(); getById() and history() keep it", async (store) => {
+    const v1 = fileAt("h", "/f", { content: "first" });
+    const v2 = fileAt("h", "/f", { content: "second", file_mtime: 1_700_000_100 });
+    await store.files.upsertMany([v1], T1);
+    const [{ file }] = await store.files.upsertMany([v2], T2);
+    const [{ file: twin }] = await store.files.upsertMany(
+      [fileAt("other", "/g", { content: "second" })],
+      T2,
+    );
+    assert.equal(await store.files.markDeleted("h", ["/f"], T3), 1);
+    assert.equal(await store.files.get("h", "/f"), null);
+    assert.deepEqual(await store.files.findByDigest(v2.sha256, 10), [twin]);
+    assert.equal(await store.files.count(), 1);
+    assert.deepEqual(await store.files.stats(), {
+      files: 1,
+      distinct_digests: 1,
+      logical_bytes: 6,
+      unique_bytes: 6,
+    });
+    const byId = await store.files.getById(file.id);
+    assert.ok(byId, "a deleted file is still found by its id");
+    assert.deepEqual(Object.keys(byId).sort(), FILE_RECORD_KEYS);
+    assert.deepEqual(byId, { ...file, updated_at: byId.updated_at });
+    assert.deepEqual(await store.files.history("h", "/f"), [
+      {
+        sha256: v1.sha256,
+        file_size: v1.file_size,
+        file_mtime: v1.file_mtime,
+        replaced_at: T2.toISOString(),
+      },
+    ]);
+  });
+
+  test("registering a deleted file again with the same metadata brings it back as updated, then unchanged", async (store) => {
+    const input = fileAt("h", "/back");
+    const [first] = await store.files.upsertMany([input], T1);
+    await store.files.markDeleted("h", ["/back"], T2);
+    const [back] = await store.files.upsertMany([{ ...input }], T3);
+    assert.equal(back.outcome, "updated");
+    assert.deepEqual(back.file, { ...first.file, updated_at: T3.toISOString() });
+    assert.deepEqual(await store.files.get("h", "/back"), back.file);
+    assert.deepEqual(await store.files.getById(first.file.id), back.file);
+    assert.deepEqual(await store.files.findByDigest(input.sha256, 10), [back.file]);
+    assert.equal(await store.files.count(), 1);
+    assert.deepEqual(await store.files.history("h", "/back"), []);
+    const [again] = await store.files.upsertMany([{ ...input }], T4);
+    assert.equal(again.outcome, "unchanged");
+    assert.deepEqual(again.file, back.file);
+    assert.equal(await store.files.markDeleted("h", ["/back"], T4), 1, "it can be deleted again");
+  });
+
+  test("registering a deleted file again with a new digest brings it back as updated and keeps the old digest as history", async (store) => {
+    const old = fileAt("h", "/f", { content: "old bytes" });
+    const [first] = await store.files.upsertMany([old], T1);
+    await store.files.markDeleted("h", ["/f"], T2);
+    const next = fileAt("h", "/f", { content: "new", file_mtime: 1_700_000_100 });
+    const [back] = await store.files.upsertMany([next], T3);
+    assert.equal(back.outcome, "updated");
+    assert.deepEqual(back.file, {
+      ...next,
+      id: first.file.id,
+      created_at: T1.toISOString(),
+      updated_at: T3.toISOString(),
+    });
+    assert.deepEqual(await store.files.get("h", "/f"), back.file);
+    assert.deepEqual(await store.files.history("h", "/f"), [
+      {
+        sha256: old.sha256,
+        file_size: old.file_size,
+        file_mtime: old.file_mtime,
+        replaced_at: T3.toISOString(),
+      },
+    ]);
+    assert.deepEqual(await store.files.findByDigest(old.sha256, 10), []);
+    assert.deepEqual(await store.files.findByDigest(next.sha256, 10), [back.file]);
+  });
+
+  test("files.stats() is all zeros on an empty store", async (store) => {
+    assert.deepEqual(await store.files.stats(), {
+      files: 0,
+      distinct_digests: 0,
+      logical_bytes: 0,
+      unique_bytes: 0,
+    });
+  });
+
+  test("files.stats() totals the live files and counts each distinct digest's bytes once", async (store) => {
+    await store.files.upsertMany([
+      fileAt("h1", "/x", { content: "twelve bytes" }),
+      fileAt("h2", "/x", { content: "twelve bytes" }),
+      fileAt("h2", "/z", { content: "four" }),
+      fileAt("h3", "/copy", { content: "four" }),
+      fileAt("h3", "/gone", { content: "deleted content" }),
+      fileAt("h3", "/changed", { content: "earlier digest" }),
+    ], T1);
+    await store.files.upsertMany([fileAt("h3", "/changed", { content: "now" })], T2);
+    assert.equal(await store.files.markDeleted("h3", ["/copy", "/gone"], T3), 2);
+    assert.deepEqual(await store.files.stats(), {
+      files: 4,
+      distinct_digests: 3,
+      logical_bytes: 12 + 12 + 4 + 3,
+      unique_bytes: 12 + 4 + 3,
+    });
+    await store.files.markDeleted("h1", ["/x"], T4);
+    await store.files.markDeleted("h2", ["/x", "/z"], T4);
+    await store.files.markDeleted("h3", ["/changed"], T4);
+    assert.deepEqual(await store.files.stats(), {
+      files: 0,
+      distinct_digests: 0,
+      logical_bytes: 0,
+      unique_bytes: 0,
+    });
+  });
+
   // ---- blobs ----
 
   test("blobs.record() records a blob once; a second record is false and the first stays", async (store) => {
@@ -350,6 +486,27 @@ export function metadataStoreContract(
     assert.equal(results.filter(Boolean).length, 1);
     const winner = results.indexOf(true);
     assert.equal((await store.blobs.get(digest))?.epoch_file_id, String(winner).padStart(24, "0"));
+  });
+
+  test("blobs.stats() is zero on an empty store", async (store) => {
+    assert.deepEqual(await store.blobs.stats(), { blobs: 0, bytes: 0 });
+  });
+
+  test("blobs.stats() counts each recorded blob once, however often it is recorded", async (store) => {
+    const [a, b, c] = ["a", "b", "c"].map((s) => digestOf(s));
+    await store.blobs.record({ digest: a, size: 10, epoch_file_id: null }, T1);
+    await store.blobs.record({ digest: b, size: 32, epoch_file_id: null }, T1);
+    await store.blobs.record({ digest: b, size: 32, epoch_file_id: null }, T2);
+    assert.deepEqual(await store.blobs.stats(), { blobs: 2, bytes: 42 });
+    await Promise.all(
+      Array.from(
+        { length: 5 },
+        () => store.blobs.record({ digest: c, size: 7, epoch_file_id: null }, T3),
+      ),
+    );
+    assert.deepEqual(await store.blobs.stats(), { blobs: 3, bytes: 49 });
+    await store.blobs.remove(a);
+    assert.deepEqual(await store.blobs.stats(), { blobs: 2, bytes: 39 });
   });
 
   // ---- API keys ----
