@@ -11,7 +11,7 @@
 import { type Digest, isDigest } from "../lib/digest.ts";
 import { AppError, short } from "../lib/errors.ts";
 
-export const BLOB_BATCH_CONTENT_TYPE = "application/vnd.putplace.blob-batch";
+export { BLOB_BATCH_CONTENT_TYPE, encodeFrames } from "../lib/blob_batch_framing.ts";
 
 /** Longest header line accepted: 64 + 1 + 16 digits, with room to spare. */
 const MAX_HEADER_BYTES = 128;
@@ -25,23 +25,6 @@ export type Frame =
 export interface FrameLimits {
   maxBlobBytes: number;
   maxCount: number;
-}
-
-/** Encodes blobs in the framing (for clients and tests). */
-export function encodeFrames(
-  blobs: readonly { digest: string; bytes: Uint8Array }[],
-): Uint8Array<ArrayBuffer> {
-  const encoder = new TextEncoder();
-  const parts = blobs.flatMap((
-    b,
-  ) => [encoder.encode(`${b.digest} ${b.bytes.byteLength}\n`), b.bytes]);
-  const out = new Uint8Array(parts.reduce((n, p) => n + p.byteLength, 0));
-  let offset = 0;
-  for (const part of parts) {
-    out.set(part, offset);
-    offset += part.byteLength;
-  }
-  return out;
 }
 
 export async function* readFrames(
