@@ -92,7 +92,7 @@ Deno.test("not on a terminal, progress comes as plain lines on stderr", async ()
     first,
     /^ppclient: 4 files, 0 B read \(.*files\/s\), 1 uploaded, 1 failed \| walking \| /,
   );
-  assert.doesNotMatch(terminal.stderr(), /\r|\x1b/);
+  assert.ok(!/[\r]/.test(terminal.stderr()) && !terminal.stderr().includes("\x1b"));
 });
 
 Deno.test("on a terminal, one live line is redrawn and cleared before other output", async () => {
@@ -109,7 +109,7 @@ Deno.test("on a terminal, one live line is redrawn and cleared before other outp
   const live = err.split("\r\x1b[2K").filter((part) => part.startsWith("4 files"));
   assert.ok(live.length >= 1);
   assert.ok(live.every((line) => line.length < 40), "live lines fit the terminal");
-  assert.match(err, /\r\x1b\[2Kppclient: \/p: changed while being read\n/);
+  assert.ok(err.includes("\r\x1b[2Kppclient: /p: changed while being read\n"));
   assert.ok(
     err.endsWith("\n") || err.endsWith("\r\x1b[2K"),
     "no live line is left on screen at the end",
