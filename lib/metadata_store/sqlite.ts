@@ -9,6 +9,7 @@ import { dirname } from "node:path";
 import type { Digest } from "../digest.ts";
 import { AppError } from "../errors.ts";
 import { newId } from "../ids.ts";
+import { GroupCommit } from "./sqlite_group_commit.ts";
 import type { FileHistoryEntry, FileMetadata, FileRecord, UpsertOutcome } from "../models/file.ts";
 import type { ApiKeyRecord, Scope } from "../models/api_key.ts";
 import type {
@@ -116,11 +117,13 @@ class SqliteMetadataStore implements MetadataStore {
   readonly blobs: BlobIndex;
   readonly apiKeys: ApiKeyStore;
   #db: DatabaseSync;
+  #commits: GroupCommit;
 
   constructor(db: DatabaseSync) {
     this.#db = db;
     const sql = new Statements(db);
-    this.files = new SqliteFileIndex(db, sql);
+    this.#commits = new GroupCommit(db, storeError);
+    this.files = new SqliteFileIndex(db, sql, this.#commits);
     this.blobs = new SqliteBlobIndex(db, sql);
     this.apiKeys = new SqliteApiKeyStore(sql);
   }
@@ -132,7 +135,10 @@ class SqliteMetadataStore implements MetadataStore {
   }
 
   [Symbol.asyncDispose](): Promise<void> {
-    if (this.#db.isOpen) this.#db.close();
+    if (this.#db.isOpen) {
+      this.#commits.flush();
+      this.#db.close();
+    }
     return Promise.resolve();
   }
 }
@@ -167,13 +173,18 @@ const FILE_FIELDS = [
 ] as const;
 
 class SqliteFileIndex implements FileIndex {
-  constructor(private readonly db: DatabaseSync, private readonly sql: Statements) {}
+  constructor(
+    private readonly db: DatabaseSync,
+    private readonly sql: Statements,
+    private readonly commits: GroupCommit,
+  ) {}
 
+  /** Concurrent calls share one commit (see GroupCommit); each call is all or nothing. */
   upsertMany(
     files: readonly FileMetadata[],
     now: Date,
   ): Promise<{ file: FileRecord; outcome: UpsertOutcome }[]> {
-    return run(() => transaction(this.db, () => files.map((file) => this.#upsert(file, now))));
+    return this.commits.run(() => files.map((file) => this.#upsert(file, now)));
   }
 
   #upsert(input: FileMetadata, now: Date): { file: FileRecord; outcome: UpsertOutcome } {
@@ -499,9 +510,11 @@ function run<T>(body: () => T): Promise<T> {
   try {
     return Promise.resolve(body());
   } catch (error) {
-    if (error instanceof AppError) return Promise.reject(error);
-    return Promise.reject(
-      new AppError("unavailable", "Metadata store failed", { cause: error }),
-    );
+    return Promise.reject(storeError(error));
   }
+}
+
+function storeError(error: unknown): AppError {
+  if (error instanceof AppError) return error;
+  return new AppError("unavailable", "Metadata store failed", { cause: error });
 }
