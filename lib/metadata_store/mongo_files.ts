@@ -165,7 +165,8 @@ export class MongoFileIndex implements FileIndex {
     }));
     const filter = clauses.length === 1 ? clauses[0] : { $or: clauses };
     const found = new Map<string, Document>();
-    for await (const document of this.collection.find(filter, WITHOUT_HISTORY)) {
+    const cursor = this.collection.find(filter, WITHOUT_HISTORY).limit(files.length);
+    for await (const document of cursor) {
       found.set(
         keyOf({ hostname: String(document.hostname), filepath: String(document.filepath) }),
         document,
