@@ -17,7 +17,8 @@ import type { MongoMetadataStoreConfig } from "./mongo.ts";
 
 export interface FileIndex {
   /**
-   * Registers or updates the files, in one transaction; one result per input, in order.
+   * Registers or updates the files; one result per input, in order. Each file's change is
+   * atomic; SQLite also applies the whole call in one transaction, MongoDB per file.
    * Registering a deleted file brings it back (outcome "updated", no longer deleted).
    */
   upsertMany(
@@ -35,8 +36,8 @@ export interface FileIndex {
   /**
    * Soft delete: each live file of `hostname` at one of `filepaths` is marked deleted at
    * `now` (its record and history stay; `get`, `findByDigest`, `count` and `stats` leave it
-   * out) in one transaction. Unknown and already deleted paths are skipped. Returns how
-   * many files were marked. Added for the /v1 deletion report (issue 5).
+   * out); atomic per file (SQLite: per call). Unknown and already deleted paths are
+   * skipped. Returns how many files were marked. For the /v1 deletion report.
    */
   markDeleted(hostname: string, filepaths: readonly string[], now: Date): Promise<number>;
   /** Number of live files. */
