@@ -1,5 +1,6 @@
 /**
- * Typed calls to the classic PutPlace API, through one keep-alive connection pool.
+ * Typed calls to the classic PutPlace API, through one keep-alive connection pool; `send`
+ * is the same transport for the /v1 calls (v1_client.ts).
  *
  * - `fetch` is injectable; by default one `Deno.HttpClient` is shared by every call so
  *   connections are reused, and closed on dispose.
@@ -73,7 +74,8 @@ const classicErrorSchema = z.object({
 
 const ERROR_BODY_LIMIT = 64 * 1024;
 
-interface Attempt {
+/** One try of a request, prepared afresh for every attempt. */
+export interface Attempt {
   url: string;
   init: RequestInit;
   /** The request body's own failure, if it failed (never retried). */
@@ -108,7 +110,7 @@ export class ApiClient implements Disposable {
 
   /** `GET /health`: resolves when the server is up and its stores answer. */
   async health(signal?: AbortSignal): Promise<void> {
-    await this.#send("GET /health", () => ({ url: `${this.baseUrl}/health`, init: {} }), {
+    await this.send("GET /health", () => ({ url: `${this.baseUrl}/health`, init: {} }), {
       signal,
       accept: async (response) => {
         await response.body?.cancel();
@@ -119,7 +121,7 @@ export class ApiClient implements Disposable {
   /** `POST /put_file`: registers one file; says whether its bytes must be uploaded. */
   async putFile(file: FileMetadata, signal?: AbortSignal): Promise<PutFileAnswer> {
     const body = JSON.stringify(file);
-    const answer = await this.#send("POST /put_file", () => ({
+    const answer = await this.send("POST /put_file", () => ({
       url: `${this.baseUrl}/put_file`,
       init: { method: "POST", headers: { "content-type": "application/json" }, body },
     }), {
@@ -148,37 +150,17 @@ export class ApiClient implements Disposable {
   ): Promise<UploadAnswer> {
     const query = new URLSearchParams({ hostname: target.hostname, filepath: target.filepath });
     const label = `POST /upload_file/${short(digest)}`;
-    const answer = await this.#send(label, async (touch) => {
-      const source = await openBody();
-      const reader = source.getReader();
-      let failure: unknown;
-      let failed = false;
-      const body = new ReadableStream<Uint8Array>({
-        async pull(controller) {
-          touch();
-          try {
-            const { done, value } = await reader.read();
-            if (done) controller.close();
-            else controller.enqueue(value);
-          } catch (error) {
-            failed = true;
-            failure = error;
-            controller.error(error);
-          }
-        },
-        cancel(reason) {
-          return reader.cancel(reason);
-        },
-      }, { highWaterMark: 0 });
+    const answer = await this.send(label, async (touch) => {
+      const tracked = trackedBody(await openBody(), touch);
       return {
         url: `${this.baseUrl}/upload_file/${digest}?${query}`,
         init: {
           method: "POST",
           headers: { "content-type": "application/octet-stream" },
-          body,
+          body: tracked.body,
         },
-        bodyFailure: () => failed ? failure ?? new Error("The upload body failed") : undefined,
-        release: () => reader.cancel().catch(() => {}),
+        bodyFailure: tracked.failure,
+        release: tracked.release,
       };
     }, { signal, accept: (response) => parseJson(response, uploadAnswerSchema, label) });
     if (answer.sha256 !== digest) {
@@ -194,7 +176,7 @@ export class ApiClient implements Disposable {
   async getFile(digest: Digest, signal?: AbortSignal): Promise<FileWire | null> {
     const label = `GET /get_file/${short(digest)}`;
     try {
-      return await this.#send(
+      return await this.send(
         label,
         () => ({ url: `${this.baseUrl}/get_file/${digest}`, init: {} }),
         {
@@ -213,12 +195,24 @@ export class ApiClient implements Disposable {
     this.#httpClient = null;
   }
 
-  async #send<T>(
+  /**
+   * Sends a request with the API key, retrying network errors, timeouts, 5xx and 429 with
+   * backoff; any other error status is an AppError from the response body. `prepare`
+   * builds each attempt (and may call `touch` to show progress to the idle watchdog);
+   * `accept` turns a 2xx response into the result.
+   */
+  async send<T>(
     label: string,
     prepare: (touch: () => void) => Attempt | Promise<Attempt>,
-    options: { signal?: AbortSignal; accept: (response: Response) => Promise<T> },
+    options: {
+      signal?: AbortSignal;
+      accept: (response: Response) => Promise<T>;
+      /** Overrides the client's retries for this request (0: one attempt). */
+      retries?: number;
+    },
   ): Promise<T> {
     const { signal } = options;
+    const retries = options.retries ?? this.#retry.retries;
     for (let retry = 0;; retry++) {
       signal?.throwIfAborted();
       const controller = new AbortController();
@@ -269,7 +263,7 @@ export class ApiClient implements Disposable {
         signal?.removeEventListener("abort", onAbort);
         await attempt?.release?.();
       }
-      if (retry >= this.#retry.retries) {
+      if (retry >= retries) {
         throw retry === 0 ? failure : new AppError(
           failure.code,
           `${failure.message} (after ${retry + 1} attempts)`,
@@ -283,7 +277,48 @@ export class ApiClient implements Disposable {
   }
 }
 
-async function parseJson<T>(response: Response, schema: z.ZodType<T>, label: string): Promise<T> {
+/**
+ * A request body streamed from `source` that calls `touch` as it is pulled (progress for
+ * the idle watchdog) and remembers its own failure, so the failure of the bytes (the file
+ * changed) is told apart from a failure of the network and is never retried.
+ */
+export function trackedBody(
+  source: ReadableStream<Uint8Array>,
+  touch: () => void,
+): { body: ReadableStream<Uint8Array>; failure: () => unknown; release: () => Promise<void> } {
+  const reader = source.getReader();
+  let failure: unknown;
+  let failed = false;
+  const body = new ReadableStream<Uint8Array>({
+    async pull(controller) {
+      touch();
+      try {
+        const { done, value } = await reader.read();
+        if (done) controller.close();
+        else controller.enqueue(value);
+      } catch (error) {
+        failed = true;
+        failure = error;
+        controller.error(error);
+      }
+    },
+    cancel(reason) {
+      return reader.cancel(reason);
+    },
+  }, { highWaterMark: 0 });
+  return {
+    body,
+    failure: () => failed ? failure ?? new Error("The upload body failed") : undefined,
+    release: () => reader.cancel().catch(() => {}),
+  };
+}
+
+/** Parses a JSON answer with a schema; anything else is an `internal` AppError. */
+export async function parseJson<T>(
+  response: Response,
+  schema: z.ZodType<T>,
+  label: string,
+): Promise<T> {
   let json: unknown;
   try {
     json = await response.json();

@@ -34,6 +34,10 @@ export interface ClientConfig {
   retries: number;
   followSymlinks: boolean;
   oneFileSystem: boolean;
+  /** Directory of the per-host scan caches (one SQLite file per server URL and host name). */
+  cacheDir: string;
+  /** Ignore the cache: read and send every file again (the cache is still refreshed). */
+  full: boolean;
   /** The config files that were read, in order. */
   configFiles: string[];
 }
@@ -56,6 +60,8 @@ export const SCAN_FLAGS = {
   retries: { type: "string" },
   "follow-symlinks": { type: "boolean" },
   "one-file-system": { type: "boolean" },
+  cache: { type: "string" },
+  full: { type: "boolean" },
   config: { type: "string", short: "c" },
   help: { type: "boolean", short: "h" },
 } as const;
@@ -78,9 +84,16 @@ const SETTINGS = {
   retries: { env: [], help: "retries per request on network errors, 5xx and 429 (default 4)" },
   "follow-symlinks": { env: [], help: "follow symbolic links (loops are detected)" },
   "one-file-system": { env: [], help: "do not cross into other file systems" },
+  cache: {
+    env: ["PPCLIENT_CACHE"],
+    help: "scan cache directory (default $XDG_CACHE_HOME/putplace or ~/.cache/putplace)",
+  },
+  full: { env: [], help: "read and send every file, ignoring the scan cache (which is refreshed)" },
 } as const satisfies Record<string, { env: readonly string[]; help: string }>;
 
 type SettingKey = keyof typeof SETTINGS;
+/** Environment variables read for defaults, not settings of their own. */
+const EXTRA_ENV = ["XDG_CACHE_HOME"] as const;
 const LIST_KEYS = new Set<SettingKey>(["path", "exclude"]);
 
 function isSettingKey(key: string): key is SettingKey {
@@ -113,6 +126,8 @@ const configSchema = z.object({
   retries: z.coerce.number().int().min(0).max(20),
   "follow-symlinks": bool,
   "one-file-system": bool,
+  cache: text,
+  full: bool,
 }).strict();
 
 /** Where configuration comes from; `processSources()` gives the real ones. */
@@ -129,8 +144,8 @@ export interface ConfigSources {
 
 export function processSources(): ConfigSources {
   const env: Record<string, string | undefined> = {};
-  for (const names of Object.values(SETTINGS)) {
-    for (const name of names.env) env[name] = Deno.env.get(name);
+  for (const name of [...Object.values(SETTINGS).flatMap((s) => s.env), ...EXTRA_ENV]) {
+    env[name] = Deno.env.get(name);
   }
   return {
     env,
@@ -279,6 +294,8 @@ export function loadConfig(
     retries: c.retries,
     followSymlinks: c["follow-symlinks"],
     oneFileSystem: c["one-file-system"],
+    cacheDir: resolve(sources.cwd, c.cache),
+    full: c.full,
     configFiles: read,
   });
 }
@@ -300,6 +317,9 @@ function defaultOf(key: SettingKey, sources: ConfigSources): Raw | Raw[] | null 
       return String(defaultJobs(sources.cores));
     case "retries":
       return "4";
+    case "cache":
+      return defaultCacheDir(sources);
+    case "full":
     case "dry-run":
     case "verbose":
     case "quiet":
@@ -308,6 +328,13 @@ function defaultOf(key: SettingKey, sources: ConfigSources): Raw | Raw[] | null 
     case "one-file-system":
       return false;
   }
+}
+
+/** `$XDG_CACHE_HOME/putplace` (when absolute), else `~/.cache/putplace`. */
+export function defaultCacheDir(sources: ConfigSources): string {
+  const xdg = sources.env.XDG_CACHE_HOME;
+  const base = xdg !== undefined && xdg.startsWith("/") ? xdg : resolve(sources.home, ".cache");
+  return resolve(base, "putplace");
 }
 
 /** `--config FILE` alone, else `~/ppclient.conf` then `./ppclient.conf` (each once). */

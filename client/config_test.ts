@@ -164,3 +164,27 @@ Deno.test("default jobs follow the core count within bounds", () => {
   assert.equal(defaultJobs(2), 32);
   assert.equal(defaultJobs(64), 32);
 });
+
+Deno.test("the scan cache lives under $XDG_CACHE_HOME/putplace, else ~/.cache/putplace; --cache and PPCLIENT_CACHE override", () => {
+  assert.equal(load(["/d"], sources()).cacheDir, "/home/me/.cache/putplace");
+  assert.equal(
+    load(["/d"], sources({}, { XDG_CACHE_HOME: "/var/cache/me" })).cacheDir,
+    "/var/cache/me/putplace",
+  );
+  assert.equal(
+    load(["/d"], sources({}, { XDG_CACHE_HOME: "relative" })).cacheDir,
+    "/home/me/.cache/putplace",
+    "a relative XDG_CACHE_HOME is ignored, as the XDG spec says",
+  );
+  assert.equal(
+    load(["/d"], sources({}, { PPCLIENT_CACHE: "/env/cache" })).cacheDir,
+    "/env/cache",
+  );
+  assert.equal(
+    load(["/d", "--cache", "here"], sources({}, { PPCLIENT_CACHE: "/env/cache" })).cacheDir,
+    "/work/dir/here",
+  );
+  assert.equal(load(["/d"], sources()).full, false);
+  assert.equal(load(["/d", "--full"], sources()).full, true);
+  assert.equal(load(["/d"], sources({ "/home/me/ppclient.conf": "full = true\n" })).full, true);
+});

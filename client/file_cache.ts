@@ -67,6 +67,12 @@ export function identityOf(info: Deno.FileInfo): FileIdentity | null {
   };
 }
 
+/** True when both identities are known and equal. */
+export function sameIdentity(a: FileIdentity | null, b: FileIdentity | null): boolean {
+  return a !== null && b !== null && a.dev === b.dev && a.ino === b.ino && a.size === b.size &&
+    a.mtimeMs === b.mtimeMs && a.ctimeMs === b.ctimeMs;
+}
+
 /**
  * True when a change right after `statAt` could go unseen: the file's times are too close
  * to the moment it was looked at for a later change to be told apart.

@@ -85,8 +85,9 @@ export class ProgressReporter {
       .filter(([, n]) => n > 0)
       .map(([phase, n]) => `${phase} ${n}`)
       .join(", ");
+    const unchanged = s.unchanged > 0 ? `${s.unchanged} unchanged, ` : "";
     return `${s.scanned} files, ${formatBytes(s.bytesRead)} read (${formatBytes(rate)}/s, ` +
-      `${filesRate.toFixed(0)} files/s), ${s.uploaded} uploaded, ${s.failed} failed` +
+      `${filesRate.toFixed(0)} files/s), ${unchanged}${s.uploaded} uploaded, ${s.failed} failed` +
       ` | ${phases || "walking"} | ${formatDuration(elapsed)}`;
   }
 
@@ -129,11 +130,18 @@ export function formatSummary(s: Summary): string {
       formatBytes(s.scanned_bytes)
     }, ${s.directories} directories`,
     s.dry_run ? `  hashed        ${s.hashed}` : `  registered    ${s.registered}`,
+    ...(s.dry_run ? [] : [`  unchanged     ${s.unchanged} (neither read nor sent when cached)`]),
     `  uploaded      ${s.uploaded} files, ${formatBytes(s.uploaded_bytes)}`,
     `  deduplicated  ${s.deduplicated}`,
     `  skipped       ${s.skipped}${reasons(s.skipped_by_reason)}`,
     `  failed        ${s.failed}${reasons(s.failed_by_reason)}`,
     ...(s.abandoned > 0 ? [`  abandoned     ${s.abandoned} (in flight when interrupted)`] : []),
+    ...(s.deleted > 0 ? [`  deleted       ${s.deleted} (gone since the last scan)`] : []),
+    ...(s.gone_unreported > 0
+      ? [
+        `  gone          ${s.gone_unreported} (since the last scan; a classic server cannot be told)`,
+      ]
+      : []),
     `  elapsed       ${formatDuration(s.elapsed_seconds)}`,
   ];
   return `${lines.join("\n")}\n`;

@@ -7,8 +7,8 @@
  */
 import type { Digest } from "../lib/digest.ts";
 import { AppError } from "../lib/errors.ts";
-import { type FileMetadata, fileMetadataSchema } from "../lib/models/file.ts";
 import type { ApiClient } from "./api_client.ts";
+import { fileMetadataOf } from "./file_metadata.ts";
 import { hashFile, type ReadBuffers } from "./hash.ts";
 import type { InFlightUploads } from "./inflight_uploads.ts";
 import type { FailReason, FileSkipReason, Phase } from "./scan_stats.ts";
@@ -64,34 +64,13 @@ export async function reportFile(
   const { digest, size, info } = hashed;
   if (api === null) return { kind: "hashed", digest, size };
 
-  const metadata = fileMetadataSchema.safeParse(
-    {
-      filepath: path,
-      hostname: context.hostname,
-      ip_address: context.ip,
-      sha256: digest,
-      file_size: size,
-      file_mode: info.mode ?? 0,
-      file_uid: info.uid ?? 0,
-      file_gid: info.gid ?? 0,
-      file_mtime: seconds(info.mtime),
-      file_atime: seconds(info.atime),
-      file_ctime: seconds(info.ctime),
-    } satisfies FileMetadata,
-  );
-  if (!metadata.success) {
-    const issue = metadata.error.issues[0];
-    return {
-      kind: "failed",
-      reason: "rejected",
-      message: `cannot be reported: "${issue.path.join(".")}" ${issue.message}`,
-    };
-  }
+  const described = fileMetadataOf(path, digest, size, info, context);
+  if (!described.ok) return { kind: "failed", reason: "rejected", message: described.message };
 
   context.onPhase?.("registering");
   let uploadRequired: boolean;
   try {
-    uploadRequired = (await api.putFile(metadata.data, signal)).upload_required;
+    uploadRequired = (await api.putFile(described.metadata, signal)).upload_required;
   } catch (error) {
     return serverFailure(error, signal);
   }
@@ -134,8 +113,4 @@ function serverFailure(error: unknown, signal: AbortSignal): FileOutcome {
       : "rejected",
     message: error.message,
   };
-}
-
-function seconds(date: Date | null): number {
-  return date ? date.getTime() / 1000 : 0;
 }

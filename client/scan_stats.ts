@@ -2,8 +2,12 @@
  * The counters of one scan and the summary made from them.
  *
  * Every regular file the walk finds is `scanned` and ends in exactly one of:
+ * unchanged (the scan cache shows the server already has it as it is: nothing sent),
  * registered (then uploaded or deduplicated), skipped, failed, or abandoned (in flight
  * when the scan was interrupted). In a dry run files are hashed and counted only.
+ * `hashed` counts the files read this scan (an unchanged file may have been read to
+ * make sure). `deleted` counts files gone since the last scan that the server marked
+ * deleted; `gone_unreported` those a classic server could not be told about.
  * `skipped` also counts what the walk passed over (excluded paths, symbolic links,
  * special files, other file systems); `failed` also counts unreadable directories.
  */
@@ -15,11 +19,16 @@ export type FileSkipReason = SkipReason | "not_regular";
 
 export type FailReason = "unreadable" | "vanished" | "changed" | "rejected" | "unavailable";
 
+/** How the scan talked to the server: the /v1 batches, the classic routes, or not at all. */
+export type Api = "v1" | "classic" | null;
+
 export interface Summary {
+  api: Api;
   scanned: number;
   scanned_bytes: number;
   directories: number;
   hashed: number;
+  unchanged: number;
   registered: number;
   uploaded: number;
   uploaded_bytes: number;
@@ -29,6 +38,8 @@ export interface Summary {
   failed: number;
   failed_by_reason: Partial<Record<FailReason, number>>;
   abandoned: number;
+  deleted: number;
+  gone_unreported: number;
   elapsed_seconds: number;
   interrupted: boolean;
   dry_run: boolean;
@@ -43,11 +54,17 @@ export class ScanStats {
   scannedBytes = 0;
   /** Bytes read by the hasher so far (live progress; includes files still in flight). */
   bytesRead = 0;
+  unchanged = 0;
   registered = 0;
   uploaded = 0;
   uploadedBytes = 0;
   deduplicated = 0;
   abandoned = 0;
+  deleted = 0;
+  goneUnreported = 0;
+  /** Scanned files that reached an outcome (the others were abandoned). */
+  settled = 0;
+  api: Api = null;
   readonly skippedByReason: Partial<Record<FileSkipReason, number>> = {};
   readonly failedByReason: Partial<Record<FailReason, number>> = {};
   readonly inFlight: Record<Phase, number> = { hashing: 0, registering: 0, uploading: 0 };
@@ -82,10 +99,12 @@ export class ScanStats {
 
   summary(interrupted: boolean): Summary {
     return {
+      api: this.api,
       scanned: this.scanned,
       scanned_bytes: this.scannedBytes,
       directories: this.directories,
       hashed: this.hashed,
+      unchanged: this.unchanged,
       registered: this.registered,
       uploaded: this.uploaded,
       uploaded_bytes: this.uploadedBytes,
@@ -95,6 +114,8 @@ export class ScanStats {
       failed: this.failed,
       failed_by_reason: { ...this.failedByReason },
       abandoned: this.abandoned,
+      deleted: this.deleted,
+      gone_unreported: this.goneUnreported,
       elapsed_seconds: Math.round(this.elapsedSeconds * 1000) / 1000,
       interrupted,
       dry_run: this.dryRun,

@@ -32,7 +32,12 @@ function changed(how: string): AppError {
  */
 export async function openVerifiedBody(
   file: HashedFile,
-  options: { chunkBytes?: number; onBytes?: (count: number) => void } = {},
+  options: {
+    chunkBytes?: number;
+    onBytes?: (count: number) => void;
+    /** Bytes already sent: read and hashed (to verify the whole) but not streamed. */
+    offset?: number;
+  } = {},
 ): Promise<ReadableStream<Uint8Array>> {
   let handle: Deno.FsFile;
   try {
@@ -62,6 +67,23 @@ export async function openVerifiedBody(
   const hash = createHash("sha256");
   let sent = 0;
   const chunkBytes = Math.min(options.chunkBytes ?? READ_BUFFER_BYTES, file.size + 1);
+  const offset = options.offset ?? 0;
+  if (offset > 0) {
+    try {
+      const buffer = new Uint8Array(Math.min(READ_BUFFER_BYTES, offset));
+      while (sent < offset) {
+        const count = await handle.read(buffer.subarray(0, Math.min(buffer.length, offset - sent)));
+        if (count === null) throw changed("shrank");
+        hash.update(buffer.subarray(0, count));
+        sent += count;
+      }
+    } catch (error) {
+      close();
+      throw error instanceof AppError
+        ? error
+        : new AppError("conflict", `${describeFsError(error)} during upload`, { cause: error });
+    }
+  }
   return new ReadableStream<Uint8Array>({
     async pull(controller) {
       try {
@@ -104,4 +126,19 @@ export async function openVerifiedBody(
       close();
     },
   }, { highWaterMark: 0 });
+}
+
+/**
+ * Reads a small hashed file whole and checks it is still what was hashed (same file, same
+ * size, bytes that hash to the digest): the verified bytes, or a `conflict` AppError.
+ */
+export async function readVerified(file: HashedFile): Promise<Uint8Array<ArrayBuffer>> {
+  const stream = await openVerifiedBody(file, { chunkBytes: Math.max(1, file.size + 1) });
+  const bytes = new Uint8Array(file.size);
+  let filled = 0;
+  for await (const chunk of stream) {
+    bytes.set(chunk, filled);
+    filled += chunk.byteLength;
+  }
+  return bytes;
 }

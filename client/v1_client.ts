@@ -283,11 +283,12 @@ export class V1Client {
   }
 
   /** `DELETE /v1/uploads/{id}`, best effort. */
-  async abandonUpload(location: string): Promise<void> {
+  async abandonUpload(location: string, signal?: AbortSignal): Promise<void> {
     await this.#api.send(`DELETE ${location}`, () => ({
       url: `${this.#api.baseUrl}${location}`,
       init: { method: "DELETE" },
     }), {
+      signal,
       retries: 0,
       accept: async (response) => {
         await response.body?.cancel();

@@ -6,8 +6,11 @@ import assert from "node:assert/strict";
 import { startPpserver } from "./_servers/ppserver.ts";
 import {
   canDropReadCapabilities,
+  classicOnlyProxy,
   DROP_READ_CAPABILITIES,
+  isV1Path,
   runClient,
+  serverBlobs,
   serverFiles,
   sha256,
   spawnClient,
@@ -141,7 +144,7 @@ Deno.test("a refused API key exits 3 with the server's reason on stderr", async 
   );
   assert.equal(wrong.code, 3);
   assert.equal(wrong.stdout, "");
-  assert.match(wrong.stderr, /POST \/put_file failed with 401: Invalid API key/);
+  assert.match(wrong.stderr, /POST \/v1\/files\/batch failed with 401: Invalid API key/);
 
   const created = await fetch(`${server.url}/api_keys`, {
     method: "POST",
@@ -249,14 +252,15 @@ function watch(stream: ReadableStream<Uint8Array>, pattern: RegExp) {
   return { seen: seen.promise, all };
 }
 
-Deno.test("Ctrl-C once stops the scan, prints the partial summary and exits 130", async () => {
+Deno.test("Ctrl-C once stops a classic scan, prints the partial summary and exits 130", async () => {
   await using server = await startPpserver();
+  await using classic = classicOnlyProxy(server.url);
   await using home = await tempDir("ppclient-home-");
   await using tree = await tempDir("ppclient-tree-");
   const total = 4000;
   await bigTree(tree.path, total);
   const child = spawnClient(
-    ["scan", tree.path, "--url", server.url, "-k", server.adminKey, "--json", "-v"],
+    ["scan", tree.path, "--url", classic.url, "-k", server.adminKey, "--json", "-v"],
     { home: home.path },
   );
   const stderr = watch(child.stderr, /uploaded [0-9a-f]{64} /);
@@ -278,15 +282,25 @@ Deno.test("Ctrl-C once stops the scan, prints the partial summary and exits 130"
 
 /**
  * A proxy in front of a real ppserver that holds every upload until released, so a test
- * knows files are in flight (uploading) when it sends Ctrl-C.
+ * knows files are in flight (uploading) when it sends Ctrl-C. `classic`: the proxy is a
+ * classic-only server (404 for /v1) and holds `POST /upload_file/...`; otherwise it holds
+ * the /v1 blob uploads (blob batches and PUTs).
  */
-function uploadGate(target: string) {
+function uploadGate(target: string, { classic }: { classic: boolean }) {
   const arrived = Promise.withResolvers<void>();
   const release = Promise.withResolvers<void>();
   let uploads = 0;
   const proxy = Deno.serve({ hostname: "127.0.0.1", port: 0, onListen() {} }, async (request) => {
     const url = new URL(request.url);
-    if (url.pathname.startsWith("/upload_file/")) {
+    if (classic && isV1Path(url)) {
+      await request.body?.cancel();
+      return Response.json({ detail: "Not Found" }, { status: 404 });
+    }
+    const held = classic
+      ? url.pathname.startsWith("/upload_file/")
+      : url.pathname === "/v1/blobs/batch" ||
+        (request.method === "PUT" && url.pathname.startsWith("/v1/blobs/"));
+    if (held) {
       uploads++;
       arrived.resolve();
       await release.promise;
@@ -313,9 +327,9 @@ function uploadGate(target: string) {
   };
 }
 
-Deno.test("Ctrl-C once lets the files in flight finish, takes no new ones, and exits 130", async () => {
+Deno.test("Ctrl-C once lets the files in flight of a classic scan finish, takes no new ones, and exits 130", async () => {
   await using server = await startPpserver();
-  await using gate = uploadGate(server.url);
+  await using gate = uploadGate(server.url, { classic: true });
   await using home = await tempDir("ppclient-home-");
   await using tree = await tempDir("ppclient-tree-");
   const total = 200;
@@ -345,7 +359,7 @@ Deno.test("Ctrl-C once lets the files in flight finish, takes no new ones, and e
 
 Deno.test("Ctrl-C twice stops at once with exit 130 and no summary", async () => {
   await using server = await startPpserver();
-  await using gate = uploadGate(server.url);
+  await using gate = uploadGate(server.url, { classic: false });
   await using home = await tempDir("ppclient-home-");
   await using tree = await tempDir("ppclient-tree-");
   await bigTree(tree.path, 50, 5);
@@ -365,4 +379,37 @@ Deno.test("Ctrl-C twice stops at once with exit 130 and no summary", async () =>
   assert.equal(status.code, 130);
   assert.match(err, /ppclient: stopped\n$/);
   assert.equal(out, "");
+});
+
+Deno.test("Ctrl-C once lets the files in flight of a /v1 scan finish, takes no new ones, and exits 130", async () => {
+  await using server = await startPpserver();
+  await using gate = uploadGate(server.url, { classic: false });
+  await using home = await tempDir("ppclient-home-");
+  await using tree = await tempDir("ppclient-tree-");
+  // More files than the pipeline holds in flight (queues, open batches) when uploads stall.
+  const total = 12_000;
+  await bigTree(tree.path, total, 60);
+  const child = spawnClient(
+    ["scan", tree.path, "--url", gate.url, "-k", server.adminKey, "--json"],
+    { home: home.path },
+  );
+  const stderr = watch(child.stderr, /interrupted; finishing/);
+  const stdout = new Response(child.stdout).text();
+  await gate.arrived;
+  child.kill("SIGINT");
+  await stderr.seen;
+  gate.release();
+  const status = await child.status;
+  const [out, err] = await Promise.all([stdout, stderr.all]);
+  assert.equal(status.code, 130, err);
+  const summary = JSON.parse(out);
+  assert.equal(summary.api, "v1");
+  assert.equal(summary.interrupted, true);
+  assert.equal(summary.abandoned, 0, "the files in flight finished");
+  assert.equal(summary.failed, 0);
+  assert.ok(summary.scanned < total, `stopped taking files (${summary.scanned} of ${total})`);
+  assert.equal(summary.registered, summary.scanned);
+  assert.equal(summary.uploaded, summary.registered, "all contents are distinct");
+  assert.equal(serverFiles(server.dataDir).length, summary.registered);
+  assert.equal((await serverBlobs(server.dataDir)).length, summary.uploaded);
 });

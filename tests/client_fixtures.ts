@@ -249,3 +249,36 @@ export function interceptingProxy(
     },
   };
 }
+
+/** True for the /v1 routes a classic-only server does not have. */
+export function isV1Path(url: URL): boolean {
+  return url.pathname === "/v1" || url.pathname.startsWith("/v1/");
+}
+
+/**
+ * A classic-only server: a proxy in front of a real ppserver that answers 404 (as a
+ * server without /v1 would, with a FastAPI-style body) for every /v1 route, and forwards
+ * the rest (or lets `intercept` answer it).
+ */
+export function classicOnlyProxy(
+  target: string,
+  intercept?: (request: Request, url: URL) => Response | null | Promise<Response | null>,
+): AsyncDisposable & { url: string } {
+  return interceptingProxy(target, (request, url) => {
+    if (isV1Path(url)) {
+      return new Response(JSON.stringify({ detail: "Not Found" }), {
+        status: 404,
+        headers: { "content-type": "application/json" },
+      });
+    }
+    return intercept ? intercept(request, url) : null;
+  });
+}
+
+/**
+ * Waits until files written now are old enough for the scan cache to trust (see
+ * RACY_MARGIN_MS in client/file_cache.ts: ctime comes in whole seconds, plus the margin).
+ */
+export function ageFiles(): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, 2_100));
+}

@@ -6,6 +6,8 @@
 import assert from "node:assert/strict";
 import { startPpserver } from "./_servers/ppserver.ts";
 import {
+  ageFiles,
+  classicOnlyProxy,
   getFile,
   hasMkfifo,
   interceptingProxy,
@@ -95,6 +97,7 @@ Deno.test("ppclient registers every file once per host and stores each distinct 
   assert.equal(first.code, 0, first.stderr);
   assert.equal(first.stderr, "");
   const summary = JSON.parse(first.stdout);
+  assert.equal(summary.api, "v1", "a ppserver is scanned through the /v1 batches");
   assert.equal(summary.scanned, 6);
   assert.equal(summary.registered, 6);
   assert.equal(summary.uploaded, 4, "four distinct non-empty contents");
@@ -143,16 +146,19 @@ Deno.test("ppclient registers every file once per host and stores each distinct 
   );
   assert.equal((await getFile(server, sha256(README))).body.hostname, "a", "the epoch file");
 
-  // A rescan of unchanged host a sends no bytes and changes nothing.
+  // A rescan of unchanged host a sends nothing and changes nothing: the scan cache knows
+  // every file (these were written less than a second ago, so they are read again to be
+  // sure, but not sent).
   const again = await runInProcess(
     ["scan", a.path, "--hostname", "a", ...EXCLUDES, ...common],
     { home: home.path },
   );
   assert.equal(again.code, 0, again.stderr);
   const summaryAgain = JSON.parse(again.stdout);
-  assert.equal(summaryAgain.registered, 6);
+  assert.equal(summaryAgain.unchanged, 6);
+  assert.equal(summaryAgain.registered, 0);
   assert.equal(summaryAgain.uploaded, 0);
-  assert.equal(summaryAgain.deduplicated, 6);
+  assert.equal(summaryAgain.deleted, 0);
   assert.equal(serverFiles(server.dataDir).length, 9);
   assert.equal(serverHistoryCount(server.dataDir), 0);
 });
@@ -237,14 +243,14 @@ Deno.test("--dry-run against a real server leaves its metadata and blob stores e
   assert.deepEqual(await serverBlobs(server.dataDir).catch(() => []), []);
 });
 
-Deno.test("5xx answers are retried: a scan through a flaky proxy still registers everything", async () => {
+Deno.test("5xx answers are retried: a classic scan through a flaky proxy still registers everything", async () => {
   await using server = await startPpserver();
   await using home = await tempDir("ppclient-home-");
   await using tree = await tempDir("ppclient-tree-");
   await writeTree(tree.path, { "a.txt": "a\n", "b.txt": "b\n", "c/d.txt": "d\n" });
   // The first try of every distinct request (health, each registration, each upload) fails.
   const seen = new Map<string, number>();
-  await using proxy = interceptingProxy(server.url, async (request, url) => {
+  await using proxy = classicOnlyProxy(server.url, async (request, url) => {
     const body = url.pathname === "/put_file" ? await request.clone().text() : "";
     const key = `${request.method} ${url.pathname}${url.search} ${body}`;
     const n = (seen.get(key) ?? 0) + 1;
@@ -265,7 +271,7 @@ Deno.test("5xx answers are retried: a scan through a flaky proxy still registers
   assert.equal((await serverBlobs(server.dataDir)).length, 3);
 });
 
-Deno.test("a file whose registration keeps failing counts as failed after bounded retries; the scan goes on", async () => {
+Deno.test("classic: a file whose registration keeps failing counts as failed after bounded retries; the scan goes on", async () => {
   await using server = await startPpserver();
   await using home = await tempDir("ppclient-home-");
   await using tree = await tempDir("ppclient-tree-");
@@ -275,7 +281,7 @@ Deno.test("a file whose registration keeps failing counts as failed after bounde
     "z/ok.txt": "ok\n",
   });
   let doomedAttempts = 0;
-  await using proxy = interceptingProxy(server.url, async (request, url) => {
+  await using proxy = classicOnlyProxy(server.url, async (request, url) => {
     if (url.pathname !== "/put_file") return null;
     const body = await request.clone().text();
     if (!body.includes("doomed.txt")) return null;
@@ -299,4 +305,75 @@ Deno.test("a file whose registration keeps failing counts as failed after bounde
     serverFiles(server.dataDir).map((f) => f.filepath).sort(),
     [`${tree.path}/good.txt`, `${tree.path}/z/ok.txt`],
   );
+});
+
+Deno.test("5xx answers are retried: a /v1 scan through a flaky proxy still registers and uploads everything", async () => {
+  await using server = await startPpserver();
+  await using home = await tempDir("ppclient-home-");
+  await using tree = await tempDir("ppclient-tree-");
+  await writeTree(tree.path, { "a.txt": "a\n", "b.txt": "b\n", "c/d.txt": "d\n" });
+  // The first try of every distinct request (health, discovery, each batch) fails.
+  const seen = new Map<string, number>();
+  await using proxy = interceptingProxy(server.url, async (request, url) => {
+    const body = request.method === "POST" ? await request.clone().text() : "";
+    const key = `${request.method} ${url.pathname}${url.search} ${body}`;
+    const n = (seen.get(key) ?? 0) + 1;
+    seen.set(key, n);
+    return n === 1 ? new Response(JSON.stringify({ detail: "busy" }), { status: 503 }) : null;
+  });
+  const run = await runInProcess(
+    ["scan", tree.path, "--url", proxy.url, "-k", server.adminKey, "--json"],
+    { home: home.path },
+  );
+  assert.equal(run.code, 0, run.stderr);
+  const summary = JSON.parse(run.stdout);
+  assert.equal(summary.api, "v1");
+  assert.equal(summary.registered, 3);
+  assert.equal(summary.uploaded, 3);
+  const paths = [...seen.keys()].map((key) => key.split(" ").slice(0, 2).join(" "));
+  for (
+    const request of ["GET /health", "GET /v1", "POST /v1/files/batch", "POST /v1/blobs/batch"]
+  ) {
+    assert.ok(paths.includes(request), `${request} was sent`);
+  }
+  assert.ok([...seen.values()].every((n) => n === 2), "each failed once, then succeeded");
+  assert.equal(serverFiles(server.dataDir).length, 3);
+  assert.equal((await serverBlobs(server.dataDir)).length, 3);
+});
+
+Deno.test("/v1: a batch whose registration keeps failing fails its files after bounded retries; the next scan registers them without reading them again", async () => {
+  await using server = await startPpserver();
+  await using home = await tempDir("ppclient-home-");
+  await using tree = await tempDir("ppclient-tree-");
+  await writeTree(tree.path, { "good.txt": "good\n", "doomed.txt": "doomed\n" });
+  await ageFiles();
+  let failing = true;
+  let attempts = 0;
+  await using proxy = interceptingProxy(server.url, (_request, url) => {
+    if (url.pathname !== "/v1/files/batch" || !failing) return null;
+    attempts++;
+    return new Response(JSON.stringify({ detail: "Store unreachable" }), { status: 503 });
+  });
+  const args = ["scan", tree.path, "--url", proxy.url, "-k", server.adminKey, "--json"];
+  const run = await runInProcess([...args, "--retries", "2"], { home: home.path });
+  assert.equal(run.code, 1);
+  assert.equal(attempts % 3, 0, "three attempts per batch");
+  assert.match(
+    run.stderr,
+    /doomed\.txt: POST \/v1\/files\/batch failed with 503: Store unreachable \(after 3 attempts\)/,
+  );
+  const summary = JSON.parse(run.stdout);
+  assert.equal(summary.registered, 0);
+  assert.deepEqual(summary.failed_by_reason, { unavailable: 2 });
+  assert.deepEqual(serverFiles(server.dataDir), []);
+
+  failing = false;
+  const again = await runInProcess(args, { home: home.path });
+  assert.equal(again.code, 0, again.stderr);
+  const second = JSON.parse(again.stdout);
+  assert.equal(second.registered, 2);
+  assert.equal(second.uploaded, 2);
+  assert.equal(second.hashed, 0, "the cache kept the digests of the files that failed to register");
+  assert.equal(serverFiles(server.dataDir).length, 2);
+  assert.equal((await serverBlobs(server.dataDir)).length, 2);
 });

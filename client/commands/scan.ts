@@ -6,15 +6,17 @@ import { resolve } from "node:path";
 import { AppError } from "../../lib/errors.ts";
 import { ApiClient } from "../api_client.ts";
 import { type ClientConfig, loadConfig, parseScanArgs, settingsHelp } from "../config.ts";
+import { reportDeletions } from "../deletions.ts";
 import { compileExclude } from "../exclude.ts";
 import { EXIT } from "../exit_codes.ts";
-import { ReadBuffers } from "../hash.ts";
-import { InFlightUploads } from "../inflight_uploads.ts";
-import { runPool } from "../pool.ts";
+import { FileCache } from "../file_cache.ts";
 import { ProgressReporter } from "../progress.ts";
-import { type FileOutcome, reportFile } from "../report_file.ts";
-import { type Phase, ScanStats } from "../scan_stats.ts";
-import { walk, type WalkEvent, type WalkOptions } from "../walk.ts";
+import type { RetryPolicy } from "../retry.ts";
+import { runBatchedScan } from "../scan_batched.ts";
+import { runClassicScan } from "../scan_classic.ts";
+import { ScanRun } from "../scan_run.ts";
+import { ScanStats } from "../scan_stats.ts";
+import { discover, supportsBatchedScan, V1Client } from "../v1_client.ts";
 import type { Command, CommandContext } from "./command.ts";
 
 /** After the first Ctrl-C, files in flight get this long to finish before they are abandoned. */
@@ -95,19 +97,25 @@ export async function runScan(config: ClientConfig, context: CommandContext): Pr
   const exclude = config.exclude.map(compileExclude);
   const stats = new ScanStats(config.dryRun);
   const reporter = new ProgressReporter(terminal, stats, config);
+  const retry: RetryPolicy = { retries: config.retries, baseDelayMs: 250, maxDelayMs: 8_000 };
 
   using api = config.dryRun ? null : new ApiClient({
     baseUrl: config.url,
     apiKey: config.apiKey ?? "",
     fetch: context.fetch,
     maxConnections: config.jobs,
-    retry: { retries: config.retries, baseDelayMs: 250, maxDelayMs: 8_000 },
+    retry,
     onRetry: (e) =>
       reporter.detail(`retry ${e.retry} of ${e.request} in ${e.delayMs} ms: ${e.reason}`),
   });
+  let v1: V1Client | null = null;
   if (api) {
     try {
       await api.health(interrupt);
+      const capabilities = await discover(api, interrupt);
+      if (capabilities !== null && supportsBatchedScan(capabilities)) {
+        v1 = new V1Client(api, capabilities);
+      }
     } catch (error) {
       if (interrupt.aborted) {
         reporter.finish(stats.summary(true));
@@ -117,138 +125,71 @@ export async function runScan(config: ClientConfig, context: CommandContext): Pr
         throw new AppError(
           error.code,
           `Cannot use the server at "${config.url}": ${error.message}`,
-          {
-            cause: error,
-            status: error.status,
-          },
+          { cause: error, status: error.status },
         );
       }
       throw error;
     }
+    stats.api = v1 ? "v1" : "classic";
+    if (!v1) {
+      reporter.detail(
+        `the server at ${config.url} speaks only the classic API: files are registered one ` +
+          `at a time and deletions cannot be reported`,
+      );
+    }
   }
 
-  // Two signals: `stop` ends the taking of new files (Ctrl-C or a fatal error);
-  // `abandon` aborts the files in flight (a fatal error, or the grace after Ctrl-C ran out).
-  const fatal = new AbortController();
-  const stop = AbortSignal.any([interrupt, fatal.signal]);
+  using cache = api ? openCache(config, reporter) : null;
+  cache?.beginScan();
+
   const graceOver = new AbortController();
-  const abandon = AbortSignal.any([fatal.signal, graceOver.signal]);
   let graceTimer: ReturnType<typeof setTimeout> | undefined;
   const startGrace = () => {
     graceTimer = setTimeout(() => graceOver.abort(interrupt.reason), INTERRUPT_GRACE_MS);
   };
   interrupt.addEventListener("abort", startGrace, { once: true });
-  let fatalError: unknown = null;
-  const buffers = Array.from({ length: config.jobs }, () => new ReadBuffers());
-  const uploads = new InFlightUploads();
-  const walkOptions: WalkOptions = {
+  const run = new ScanRun({
+    config,
+    stats,
+    reporter,
+    cache,
+    interrupt,
+    graceOver: graceOver.signal,
+  });
+  const files = run.files(roots, {
     exclude,
     followSymlinks: config.followSymlinks,
     oneFileSystem: config.oneFileSystem,
-    signal: stop,
-  };
+  });
 
-  const handle = async (event: WalkEvent, worker: number) => {
-    switch (event.kind) {
-      case "directory":
-        stats.directories++;
-        return;
-      case "skipped":
-        stats.skip(event.reason);
-        reporter.detail(`skipped ${event.path} (${event.reason.replaceAll("_", " ")})`);
-        return;
-      case "unreadable":
-        stats.fail("unreadable");
-        reporter.problem(event.path, event.message);
-        return;
-      case "file":
-        break;
-    }
-    stats.scanned++;
-    let phase: Phase | null = null;
-    let outcome: FileOutcome;
-    try {
-      outcome = await reportFile(event.path, event.rootDev, buffers[worker], {
-        api,
-        hostname: config.hostname,
-        ip: config.ip,
-        uploads,
-        oneFileSystem: config.oneFileSystem,
-        signal: abandon,
-        onHashBytes: (count) => {
-          stats.bytesRead += count;
-        },
-        onPhase: (next) => {
-          stats.move(phase, next);
-          phase = next;
-        },
-      });
-    } catch (error) {
-      if (
-        error instanceof AppError && (error.code === "unauthorized" || error.code === "forbidden")
-      ) {
-        fatalError ??= error;
-        fatal.abort(error);
-        return;
-      }
-      if (abandon.aborted) {
-        stats.abandoned++;
-        return;
-      }
-      throw error;
-    } finally {
-      stats.move(phase, null);
-    }
-    record(event.path, outcome);
-  };
-
-  const record = (path: string, outcome: FileOutcome) => {
-    switch (outcome.kind) {
-      case "hashed":
-        stats.hashed++;
-        stats.scannedBytes += outcome.size;
-        reporter.detail(`hashed ${outcome.digest} ${path}`);
-        return;
-      case "registered":
-        stats.hashed++;
-        stats.scannedBytes += outcome.size;
-        stats.registered++;
-        if (outcome.upload === "uploaded") {
-          stats.uploaded++;
-          stats.uploadedBytes += outcome.size;
-        } else {
-          stats.deduplicated++;
-        }
-        reporter.detail(`${outcome.upload} ${outcome.digest} ${path}`);
-        return;
-      case "skipped":
-        stats.skip(outcome.reason);
-        reporter.detail(`skipped ${path}: ${outcome.message}`);
-        return;
-      case "failed":
-        stats.fail(outcome.reason);
-        reporter.problem(path, outcome.message);
-        return;
-    }
-  };
-
+  let deletionsReported = true;
   reporter.start();
   try {
-    await runPool(walkAll(roots, walkOptions), config.jobs, handle, stop);
+    if (v1) await runBatchedScan(run, files, v1, { retry });
+    else await runClassicScan(run, files, api);
+    if (run.fatalError === null && !interrupt.aborted) {
+      deletionsReported = await reportDeletions(run, v1);
+    }
   } finally {
     interrupt.removeEventListener("abort", startGrace);
     clearTimeout(graceTimer);
+    stats.abandoned = stats.scanned - stats.settled;
+    cache?.flush();
     reporter.finish(stats.summary(interrupt.aborted));
   }
-  if (fatalError !== null) throw fatalError;
+  if (run.fatalError !== null) throw run.fatalError;
   if (interrupt.aborted) return EXIT.interrupted;
-  return stats.failed > 0 ? EXIT.failed : EXIT.ok;
+  return stats.failed > 0 || !deletionsReported ? EXIT.failed : EXIT.ok;
 }
 
-async function* walkAll(roots: string[], options: WalkOptions): AsyncGenerator<WalkEvent> {
-  for (const root of roots) {
-    if (options.signal?.aborted) return;
-    yield* walk(root, options);
+/** The scan cache of this server and host, or null (with a notice) when it cannot be used. */
+function openCache(config: ClientConfig, reporter: ProgressReporter): FileCache | null {
+  try {
+    return FileCache.open(config.cacheDir, config.url, config.hostname);
+  } catch (error) {
+    if (!(error instanceof AppError)) throw error;
+    reporter.notice(`${error.message}; scanning without the cache`);
+    return null;
   }
 }
 
