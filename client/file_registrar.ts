@@ -60,7 +60,8 @@ export interface Registration {
 }
 
 const ENVELOPE_BYTES = `{"files":[]}`.length;
-const NON_ASCII = /[^\x00-\x7f]/;
+/** JSON text holds printable ASCII only, unless it has other characters (then count UTF-8). */
+const NON_ASCII = /[^ -~\t\n\r]/;
 
 /** The JSON of a file's metadata with its size in bytes. */
 export function jsonOf(value: unknown): { json: string; jsonBytes: number } {

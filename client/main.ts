@@ -5,12 +5,13 @@
 import { AppError } from "../lib/errors.ts";
 import { VERSION } from "../lib/version.ts";
 import type { Command, CommandContext } from "./commands/command.ts";
+import { getCommand } from "./commands/get.ts";
 import { scanCommand } from "./commands/scan.ts";
 import { processSources } from "./config.ts";
 import { EXIT, exitCodeOf } from "./exit_codes.ts";
 import { processTerminal } from "./terminal.ts";
 
-const COMMANDS: Command[] = [scanCommand];
+const COMMANDS: Command[] = [scanCommand, getCommand];
 
 const HELP = `ppclient ${VERSION}: the PutPlace client
 

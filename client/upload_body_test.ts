@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { type Digest, digestOf } from "../lib/digest.ts";
 import { AppError } from "../lib/errors.ts";
-import { openVerifiedBody } from "./upload_body.ts";
+import { openVerifiedBody, readVerified } from "./upload_body.ts";
 
 async function withFile(content: string, fn: (path: string) => Promise<void>) {
   const dir = await Deno.makeTempDir({ prefix: "ppclient-upload-" });
@@ -81,5 +81,33 @@ Deno.test("openVerifiedBody() closes the file when the consumer cancels", async 
     await reader.read();
     await reader.cancel();
     // The test's resource sanitizer fails if the file handle is still open.
+  });
+});
+
+Deno.test("openVerifiedBody({ offset }) streams only the rest but verifies the whole file", async () => {
+  const content = "0123456789".repeat(50_000);
+  await withFile(content, async (path) => {
+    const body = await openVerifiedBody(await hashed(path, digestOf(content)), {
+      offset: 123_456,
+      chunkBytes: 10_000,
+    });
+    assert.equal(await new Response(body).text(), content.slice(123_456));
+  });
+  await withFile(content, async (path) => {
+    const file = await hashed(path, digestOf(content));
+    await Deno.writeTextFile(path, "X" + content.slice(1));
+    const body = await openVerifiedBody(file, { offset: 100_000 });
+    await assert.rejects(new Response(body).arrayBuffer(), isConflict(/changed/));
+  });
+});
+
+Deno.test("readVerified() gives a small file's bytes, or a conflict when it changed since hashing", async () => {
+  await withFile("small file\n", async (path) => {
+    const file = await hashed(path, digestOf("small file\n"));
+    assert.equal(new TextDecoder().decode(await readVerified(file)), "small file\n");
+    await Deno.writeTextFile(path, "SMALL FILE\n");
+    await assert.rejects(readVerified(file), isConflict(/changed/));
+    await Deno.writeTextFile(path, "small file\n and more");
+    await assert.rejects(readVerified(file), isConflict(/changed size|grew/));
   });
 });

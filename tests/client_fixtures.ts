@@ -18,7 +18,7 @@ export function sha256(bytes: Uint8Array | string): string {
 }
 
 /** Deterministic bytes that do not compress or repeat. */
-export function pseudoRandom(size: number, seed = 1): Uint8Array {
+export function pseudoRandom(size: number, seed = 1): Uint8Array<ArrayBuffer> {
   const bytes = new Uint8Array(size);
   let x = seed >>> 0 || 1;
   for (let i = 0; i < size; i++) {
@@ -150,6 +150,17 @@ export function serverFiles(dataDir: string): ServerFile[] {
   }
 }
 
+/** Paths of the server's files that are marked deleted (soft delete), sorted. */
+export function serverDeletedPaths(dataDir: string): string[] {
+  const db = new DatabaseSync(`${dataDir}/metadata.sqlite`, { readOnly: true });
+  try {
+    return db.prepare("SELECT filepath FROM files WHERE deleted_at IS NOT NULL ORDER BY filepath")
+      .all().map((row) => String(row.filepath));
+  } finally {
+    db.close();
+  }
+}
+
 /** Rows of the server's file history (digest changes of a (hostname, filepath)). */
 export function serverHistoryCount(dataDir: string): number {
   const db = new DatabaseSync(`${dataDir}/metadata.sqlite`, { readOnly: true });
@@ -229,7 +240,7 @@ export function interceptingProxy(
     const url = new URL(request.url);
     const answer = await intercept(request, url);
     if (answer) {
-      await request.body?.cancel();
+      if (!request.bodyUsed) await request.body?.cancel();
       return answer;
     }
     try {
@@ -281,4 +292,79 @@ export function classicOnlyProxy(
  */
 export function ageFiles(): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, 2_100));
+}
+
+/** A proxy that records each request it forwards as "METHOD /path". */
+export function recordingProxy(
+  target: string,
+  intercept?: (request: Request, url: URL) => Response | null | Promise<Response | null>,
+): AsyncDisposable & { url: string; requests: string[] } {
+  const requests: string[] = [];
+  const proxy = interceptingProxy(target, (request, url) => {
+    requests.push(`${request.method} ${url.pathname}`);
+    return intercept ? intercept(request, url) : null;
+  });
+  return Object.assign(proxy, { requests });
+}
+
+/**
+ * A TCP proxy in front of a server that cuts a connection (closes both sides) once it has
+ * carried more than the next of `cuts` bytes in one direction ("up": towards the server,
+ * "down": towards the client); connections after the last cut are forwarded untouched.
+ * Only a large upload body or download gets that far on one connection.
+ */
+export function cuttingProxy(target: string, direction: "up" | "down", cuts: number[]) {
+  const { hostname, port } = new URL(target);
+  const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  const remaining = [...cuts];
+  const done: Promise<void>[] = [];
+  const open = new Set<Deno.Conn>();
+  const copy = async (from: Deno.Conn, to: Deno.Conn, cutting: boolean) => {
+    let carried = 0;
+    const buffer = new Uint8Array(64 * 1024);
+    try {
+      for (;;) {
+        const count = await from.read(buffer);
+        if (count === null) break;
+        carried += count;
+        if (cutting && remaining.length > 0 && carried > remaining[0]) {
+          remaining.shift();
+          break; // the cut
+        }
+        let offset = 0;
+        while (offset < count) offset += await to.write(buffer.subarray(offset, count));
+      }
+    } catch {
+      // A side closed.
+    }
+  };
+  const pipe = async (client: Deno.Conn) => {
+    const upstream = await Deno.connect({ hostname, port: Number(port) });
+    open.add(client);
+    open.add(upstream);
+    const close = () => {
+      for (const conn of [client, upstream]) {
+        if (open.delete(conn)) conn.close();
+      }
+    };
+    await Promise.race([
+      copy(client, upstream, direction === "up"),
+      copy(upstream, client, direction === "down"),
+    ]);
+    close();
+  };
+  const serving = (async () => {
+    for await (const conn of listener) done.push(pipe(conn).catch(() => {}));
+  })();
+  return {
+    url: `http://127.0.0.1:${(listener.addr as Deno.NetAddr).port}`,
+    cutsLeft: () => remaining.length,
+    async [Symbol.asyncDispose]() {
+      listener.close();
+      await serving.catch(() => {});
+      for (const conn of open) conn.close();
+      open.clear();
+      await Promise.allSettled(done);
+    },
+  };
 }

@@ -25,8 +25,23 @@ export const INTERRUPT_GRACE_MS = 10_000;
 const HELP = `Usage: ppclient [scan] [PATH...] [OPTIONS]
 
 Walks each PATH (a directory or a file), computes the SHA-256 of every regular file,
-registers its metadata with the PutPlace server (POST /put_file) and uploads the bytes
-when the server does not hold them yet (POST /upload_file/{sha256}).
+registers its metadata with the PutPlace server and uploads the bytes the server does
+not hold yet.
+
+Protocol: the client asks GET /v1 once. A server with the /v1 API gets files in batches
+(POST /v1/files/batch, several requests in flight), small blobs grouped in blob batches,
+larger ones streamed (PUT /v1/blobs/{digest}; above 64 MiB a resumable upload that goes
+on after a dropped connection), and reports of deleted files. A server without /v1 (404)
+gets the classic routes, one file at a time (POST /put_file, POST /upload_file/{sha256});
+deletions cannot be reported to it.
+
+Scan cache: a SQLite file per server URL and host name under --cache (default
+$XDG_CACHE_HOME/putplace or ~/.cache/putplace) remembers each file's device, inode,
+size, mtime and ctime with its digest. A file that is unchanged since the server
+confirmed it is neither read nor sent ("unchanged" in the summary); --full reads and
+sends everything again (and refreshes the cache). Files cached under a PATH that are
+gone now are reported deleted, only when the walk of that PATH ran to its end, never
+under a directory that could not be read.
 
 Options:
   -p, --path PATH          path to scan (repeatable; same as a PATH argument)
@@ -40,6 +55,8 @@ Options:
       --retries N          retries per request on network errors, 5xx and 429
       --follow-symlinks    follow symbolic links (loops are detected and skipped)
       --one-file-system    do not descend into other file systems
+      --cache DIR          scan cache directory (or PPCLIENT_CACHE)
+      --full               ignore the scan cache: read and send every file
   -v, --verbose            one line per file on stderr
   -q, --quiet              no progress and no text summary
       --json               summary as one JSON object on stdout
