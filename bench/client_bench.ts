@@ -131,7 +131,7 @@ async function scanBench(root: string, count: number) {
 }
 
 /** 1 to 8 KiB of bytes unique to `id`. */
-function contentOf(id: number): Uint8Array {
+export function contentOf(id: number): Uint8Array<ArrayBuffer> {
   const size = 1024 + ((id * 2654435761) >>> 0) % (7 * 1024);
   const bytes = new Uint8Array(size);
   let x = (id + 1) * 2246822519 >>> 0 || 1;
@@ -146,7 +146,7 @@ function contentOf(id: number): Uint8Array {
   return bytes;
 }
 
-async function writeRandomFile(path: string, size: number): Promise<void> {
+export async function writeRandomFile(path: string, size: number): Promise<void> {
   const file = await Deno.open(path, { write: true, create: true, truncate: true });
   try {
     const chunk = new Uint8Array(1024 * 1024);
@@ -172,7 +172,7 @@ async function hasGnuTime(): Promise<boolean> {
   }
 }
 
-function round(value: number, digits = 0): number {
+export function round(value: number, digits = 0): number {
   const f = 10 ** digits;
   return Math.round(value * f) / f;
 }

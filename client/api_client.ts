@@ -292,14 +292,20 @@ export function trackedBody(
   const body = new ReadableStream<Uint8Array>({
     async pull(controller) {
       touch();
+      let next: ReadableStreamReadResult<Uint8Array>;
       try {
-        const { done, value } = await reader.read();
-        if (done) controller.close();
-        else controller.enqueue(value);
+        next = await reader.read();
       } catch (error) {
         failed = true;
         failure = error;
         controller.error(error);
+        return;
+      }
+      try {
+        if (next.done) controller.close();
+        else controller.enqueue(next.value);
+      } catch {
+        // The request gave up on its body (the connection dropped): not the body's failure.
       }
     },
     cancel(reason) {

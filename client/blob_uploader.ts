@@ -13,7 +13,7 @@
  * it was hashed fails with a `conflict` AppError and is never sent as that digest). Uploads
  * of one digest coalesce: a second file waits for the first upload ("joined").
  */
-import { encodeFrames, frameHeader } from "../lib/blob_batch_framing.ts";
+import { frameHeader } from "../lib/blob_batch_framing.ts";
 import type { Digest } from "../lib/digest.ts";
 import { AppError, short } from "../lib/errors.ts";
 import { InFlightUploads } from "./inflight_uploads.ts";
@@ -40,7 +40,7 @@ export interface UploadLimits {
   idleFlushMs: number;
 }
 
-export const DEFAULT_CLIENT_BATCH_BYTES = 8 * 1024 * 1024;
+export const DEFAULT_CLIENT_BATCH_BYTES = 4 * 1024 * 1024;
 export const DEFAULT_RESUMABLE_ABOVE = 64 * 1024 * 1024;
 
 /** The limits to use with a server of these capabilities. */
@@ -90,6 +90,14 @@ export class BlobUploader {
   #timer: ReturnType<typeof setTimeout> | undefined;
   #waiters: (() => void)[] = [];
   #running = new Set<Promise<void>>();
+  /**
+   * Batch buffers ("arenas", `batchBytes` each): the batch being filled reads its files
+   * into one, each batch in flight holds one. Made when first needed, then reused, so
+   * small blobs cost no allocation of their own.
+   */
+  #arenas: Uint8Array<ArrayBuffer>[] = [];
+  #arena: Uint8Array<ArrayBuffer> | null = null;
+  #arenaUsed = 0;
 
   constructor(v1: V1Client, limits: UploadLimits, options: UploaderOptions) {
     this.#v1 = v1;
@@ -149,9 +157,13 @@ export class BlobUploader {
     signal.throwIfAborted();
     this.#reserved += need;
     this.#reading++;
+    // The wire needs a header more than the file's bytes, the arena one byte more.
+    this.#arena ??= this.#arenas.pop() ?? new Uint8Array(this.limits.batchBytes);
+    const region = this.#arena.subarray(this.#arenaUsed, this.#arenaUsed + file.size + 1);
+    this.#arenaUsed += file.size + 1;
     let bytes: Uint8Array<ArrayBuffer>;
     try {
-      bytes = await readVerified(file);
+      bytes = await readVerified(file, region);
     } catch (error) {
       this.#reserved -= need;
       this.#reading--;
@@ -193,20 +205,25 @@ export class BlobUploader {
   }
 
   #tryFlush(): void {
-    if (!this.#flushWanted || this.#reading > 0) return;
+    if (this.#reading > 0) return;
     if (this.#current.length === 0) {
       this.#flushWanted = false;
+      this.#arenaUsed = 0;
       return;
     }
-    if (this.#flights >= this.limits.batchFlights) return;
+    if (!this.#flushWanted || this.#flights >= this.limits.batchFlights) return;
     const entries = this.#current;
+    const arena = this.#arena;
     this.#current = [];
     this.#reserved = 0;
+    this.#arena = null;
+    this.#arenaUsed = 0;
     this.#flushWanted = false;
     clearTimeout(this.#timer);
     this.#timer = undefined;
     this.#flights++;
     const flight = this.#flight(entries).finally(() => {
+      if (arena !== null) this.#arenas.push(arena);
       this.#flights--;
       this.#running.delete(flight);
       this.#notify();
@@ -220,8 +237,7 @@ export class BlobUploader {
     let answer;
     try {
       answer = await this.#v1.uploadBlobBatch(
-        encodeFrames(entries.map((e) => ({ digest: e.file.digest, bytes: e.bytes }))),
-        entries.length,
+        entries.map((e) => ({ digest: e.file.digest, bytes: e.bytes })),
         this.#options.signal,
       );
     } catch (error) {
@@ -236,13 +252,15 @@ export class BlobUploader {
           entry.done.resolve();
           break;
         case "too_large": {
-          // The server's per-blob cap is lower than announced: send this one alone.
+          // The server's per-blob cap is lower than announced: send this one alone
+          // (a copy: the batch's arena is reused once the batch is answered).
+          const bytes = entry.bytes.slice();
           const alone = this.#large.with(
             () =>
               this.#v1.putBlob(
                 entry.file.digest,
                 entry.file.size,
-                () => Promise.resolve(new Blob([entry.bytes]).stream()),
+                () => Promise.resolve(new Blob([bytes]).stream()),
                 this.#options.signal,
               ),
             this.#options.signal,

@@ -26,7 +26,11 @@ export interface RegistrationLimits {
   batchBytes: number;
   /** Registration requests in flight at once. */
   requests: number;
-  /** Batches registered whose uploads are not all done yet, at most. */
+  /**
+   * Batches registered whose uploads are not all done yet, at most. When the server is
+   * slower than the disk, the files of these batches are what the client holds: few
+   * keep the heap small (V8 lets the old generation grow to a multiple of what lives).
+   */
   openBatches: number;
   /** A batch is sent at the latest this long after its first file joined it. */
   flushMs: number;
@@ -39,7 +43,7 @@ export function registrationLimitsFor(v1: V1Client): RegistrationLimits {
     batchFiles: Math.max(1, Math.min(caps.batch_files, 1000)),
     batchBytes: Math.max(64 * 1024, caps.batch_bytes),
     requests: 2,
-    openBatches: 4,
+    openBatches: 2,
     flushMs: 50,
   };
 }
@@ -49,7 +53,8 @@ export interface Registration {
   path: string;
   digest: Digest;
   size: number;
-  info: Deno.FileInfo;
+  /** Which file it was when it was hashed (checked again before its upload). */
+  info: { dev: number; ino: number | null };
   identity: FileIdentity | null;
   statAt: number;
   /** The bytes were read this scan. */
@@ -163,6 +168,7 @@ export class FileRegistrar {
       return;
     }
     const uploads: Promise<void>[] = [];
+    for (const file of files) file.json = ""; // registered: free it while uploads wait
     for (const [index, result] of answer.results.entries()) {
       const upload = this.#answered(files[index], result);
       if (upload) uploads.push(upload);

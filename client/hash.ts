@@ -14,13 +14,38 @@ import { describeFsError } from "./walk.ts";
 
 export const READ_BUFFER_BYTES = 1024 * 1024;
 
-/** The fixed read buffers of one worker; reused for every file it hashes. */
+/** Files smaller than this are read with the small pair of buffers. */
+export const SMALL_READ_BYTES = 64 * 1024;
+
+/**
+ * The read buffers of one worker, reused for every file it hashes: a small pair for small
+ * files, and a large pair (`size` bytes each) made the first time a larger file comes,
+ * so workers that only ever see small files hold little memory.
+ */
 export class ReadBuffers {
-  readonly a: Uint8Array;
-  readonly b: Uint8Array;
+  readonly size: number;
+  #a: Uint8Array | undefined;
+  #b: Uint8Array | undefined;
+  #small: [Uint8Array, Uint8Array] | undefined;
+
   constructor(size = READ_BUFFER_BYTES) {
-    this.a = new Uint8Array(size);
-    this.b = new Uint8Array(size);
+    this.size = size;
+  }
+
+  get a(): Uint8Array {
+    return this.#a ??= new Uint8Array(this.size);
+  }
+
+  get b(): Uint8Array {
+    return this.#b ??= new Uint8Array(this.size);
+  }
+
+  /** The pair to read a file of `fileSize` bytes with (one read sees its end). */
+  forFile(fileSize: number): [Uint8Array, Uint8Array] {
+    if (fileSize < SMALL_READ_BYTES && SMALL_READ_BYTES < this.size) {
+      return this.#small ??= [new Uint8Array(SMALL_READ_BYTES), new Uint8Array(SMALL_READ_BYTES)];
+    }
+    return [this.a, this.b];
   }
 }
 
@@ -65,8 +90,7 @@ export async function hashFile(path: string, options: HashOptions): Promise<Hash
     const hash = createHash("sha256");
     let size = 0;
     try {
-      let current = options.buffers.a;
-      let spare = options.buffers.b;
+      let [current, spare] = options.buffers.forFile(before.size);
       let pending = file.read(current);
       for (;;) {
         const count = await pending;

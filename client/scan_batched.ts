@@ -35,6 +35,13 @@ export interface BatchedScanOptions {
   resumableAbove?: number;
 }
 
+/**
+ * Files hashed and waiting for the registrar. Few: the registrar gathers its batches
+ * itself, and what waits here long only makes the heap grow (see `openBatches` in
+ * file_registrar.ts).
+ */
+const REGISTER_QUEUE = 256;
+
 interface HashTask {
   file: FileEvent;
   look: Extract<Lookup, { kind: "read" }>;
@@ -60,7 +67,7 @@ export async function runBatchedScan(
   );
   const registrar = new FileRegistrar(v1, uploader, run, registrationLimits);
   const toHash = new BoundedQueue<HashTask>(config.jobs * 2);
-  const toRegister = new BoundedQueue<Registration>(registrationLimits.batchFiles * 2);
+  const toRegister = new BoundedQueue<Registration>(REGISTER_QUEUE);
   const onAbandon = () => {
     toHash.discard();
     toRegister.discard();
@@ -82,11 +89,11 @@ export async function runBatchedScan(
       run.settle(path, { kind: "failed", reason: "rejected", message: described.message });
       return;
     }
-    const item = {
+    const item: Registration = {
       path,
       digest,
       size,
-      info,
+      info: { dev: info.dev, ino: info.ino },
       identity,
       statAt,
       read,

@@ -14,8 +14,8 @@ export interface HashedFile {
   path: string;
   digest: Digest;
   size: number;
-  /** The stat of the file when it was hashed. */
-  info: Deno.FileInfo;
+  /** Which file it was when it was hashed (from its stat). */
+  info: { dev: number; ino: number | null };
 }
 
 /**
@@ -66,6 +66,7 @@ export async function openVerifiedBody(
 
   const hash = createHash("sha256");
   let sent = 0;
+  let canceled = false;
   const chunkBytes = Math.min(options.chunkBytes ?? READ_BUFFER_BYTES, file.size + 1);
   const offset = options.offset ?? 0;
   if (offset > 0) {
@@ -113,6 +114,7 @@ export async function openVerifiedBody(
         controller.enqueue(bytes);
       } catch (error) {
         close();
+        if (canceled) return; // the consumer gave up: nothing to report
         controller.error(
           error instanceof AppError ? error : new AppError(
             "conflict",
@@ -123,6 +125,7 @@ export async function openVerifiedBody(
       }
     },
     cancel() {
+      canceled = true;
       close();
     },
   }, { highWaterMark: 0 });
@@ -131,14 +134,46 @@ export async function openVerifiedBody(
 /**
  * Reads a small hashed file whole and checks it is still what was hashed (same file, same
  * size, bytes that hash to the digest): the verified bytes, or a `conflict` AppError.
+ * `into` (at least one byte longer than the file) receives the bytes instead of a new
+ * buffer.
  */
-export async function readVerified(file: HashedFile): Promise<Uint8Array<ArrayBuffer>> {
-  const stream = await openVerifiedBody(file, { chunkBytes: Math.max(1, file.size + 1) });
-  const bytes = new Uint8Array(file.size);
-  let filled = 0;
-  for await (const chunk of stream) {
-    bytes.set(chunk, filled);
-    filled += chunk.byteLength;
+export async function readVerified(
+  file: HashedFile,
+  into?: Uint8Array<ArrayBuffer>,
+): Promise<Uint8Array<ArrayBuffer>> {
+  if (into !== undefined && into.byteLength <= file.size) {
+    throw new RangeError(`A buffer of ${into.byteLength} bytes cannot hold ${file.size} + 1`);
   }
-  return bytes;
+  let handle: Deno.FsFile;
+  try {
+    handle = await Deno.open(file.path, { read: true });
+  } catch (error) {
+    if (error instanceof Deno.errors.NotFound) throw changed("vanished");
+    throw new AppError("conflict", `${describeFsError(error)} at upload`, { cause: error });
+  }
+  try {
+    const now = await handle.stat();
+    if (now.ino !== file.info.ino || now.dev !== file.info.dev) throw changed("was replaced");
+    if (now.size !== file.size) throw changed("changed size");
+    // One byte more than the size: a file that grew shows.
+    const buffer = into ?? new Uint8Array(file.size + 1);
+    let filled = 0;
+    for (;;) {
+      const count = await handle.read(buffer.subarray(filled));
+      if (count === null) break;
+      filled += count;
+      if (filled > file.size) throw changed("grew");
+    }
+    const bytes = buffer.subarray(0, filled);
+    const digest = createHash("sha256").update(bytes).digest("hex");
+    if (filled !== file.size || digest !== file.digest) {
+      throw changed(`changed (its bytes now hash to "${short(digest)}", ${filled} bytes)`);
+    }
+    return bytes;
+  } catch (error) {
+    if (error instanceof AppError) throw error;
+    throw new AppError("conflict", `${describeFsError(error)} during upload`, { cause: error });
+  } finally {
+    handle.close();
+  }
 }

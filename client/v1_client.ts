@@ -8,7 +8,7 @@
  * never imports server code).
  */
 import { z } from "zod";
-import { BLOB_BATCH_CONTENT_TYPE } from "../lib/blob_batch_framing.ts";
+import { BLOB_BATCH_CONTENT_TYPE, frameHeader } from "../lib/blob_batch_framing.ts";
 import type { Digest } from "../lib/digest.ts";
 import { AppError, short } from "../lib/errors.ts";
 import { type ApiClient, parseJson, trackedBody } from "./api_client.ts";
@@ -159,21 +159,50 @@ export class V1Client {
     }), { signal, accept: (response) => parseJson(response, deletionAnswerSchema, label) });
   }
 
-  /** `POST /v1/blobs/batch` with a body in the blob-batch framing. */
+  /**
+   * `POST /v1/blobs/batch`: the blobs in the blob-batch framing, streamed from the bytes
+   * given (no second copy of the batch is made).
+   */
   async uploadBlobBatch(
-    body: Uint8Array<ArrayBuffer>,
-    blobs: number,
+    blobs: readonly { digest: string; bytes: Uint8Array }[],
     signal?: AbortSignal,
   ): Promise<BlobBatchAnswer> {
     const label = "POST /v1/blobs/batch";
-    const answer = await this.#api.send(label, () => ({
-      url: `${this.#api.baseUrl}/v1/blobs/batch`,
-      init: { method: "POST", headers: { "content-type": BLOB_BATCH_CONTENT_TYPE }, body },
-    }), { signal, accept: (response) => parseJson(response, blobBatchAnswerSchema, label) });
-    if (answer.results.length !== blobs || answer.results.some((r, i) => r.index !== i)) {
+    const encoder = new TextEncoder();
+    let length = 0;
+    for (const blob of blobs) {
+      length += frameHeader(blob.digest, blob.bytes.byteLength).length + blob.bytes.byteLength;
+    }
+    const answer = await this.#api.send(label, (touch) => {
+      let next = 0;
+      const body = new ReadableStream<Uint8Array>({
+        pull(controller) {
+          touch();
+          if (next === blobs.length) {
+            controller.close();
+            return;
+          }
+          const blob = blobs[next++];
+          controller.enqueue(encoder.encode(frameHeader(blob.digest, blob.bytes.byteLength)));
+          if (blob.bytes.byteLength > 0) controller.enqueue(blob.bytes);
+        },
+      }, { highWaterMark: 0 });
+      return {
+        url: `${this.#api.baseUrl}/v1/blobs/batch`,
+        init: {
+          method: "POST",
+          headers: { "content-type": BLOB_BATCH_CONTENT_TYPE, "content-length": String(length) },
+          body,
+        },
+      };
+    }, { signal, accept: (response) => parseJson(response, blobBatchAnswerSchema, label) });
+    if (
+      answer.results.length !== blobs.length || answer.results.some((r, i) => r.index !== i)
+    ) {
       throw new AppError(
         "internal",
-        `The server's answer to ${label} has ${answer.results.length} results for ${blobs} blobs`,
+        `The server's answer to ${label} has ${answer.results.length} results for ` +
+          `${blobs.length} blobs`,
       );
     }
     return answer;
