@@ -1,0 +1,190 @@
+/**
+ * `deno task bench`: runs every benchmark on this machine and writes BENCHMARKS.md (the
+ * table, with the machine description and each figure beside its reference from the same
+ * run) and bench/results.json (everything measured). `--quick` shrinks the data sets to
+ * check that the benchmarks work; its figures are not for the table.
+ */
+import { parseArgs } from "node:util";
+import { machineDescription } from "./machine.ts";
+import { clientBench } from "./client_bench.ts";
+import { largeFileBench, loadAverage, rssFlatnessBench, scanBench } from "./client_scale_bench.ts";
+import { batchIngestBench } from "./batch_ingest_bench.ts";
+import { putFileBench } from "./put_file_bench.ts";
+import { diskWriteReference } from "./disk_reference.ts";
+
+type Figures = Record<string, unknown>;
+
+const { values } = parseArgs({
+  args: Deno.args,
+  options: {
+    quick: { type: "boolean", default: false },
+    only: { type: "string", multiple: true },
+    output: { type: "string", default: "BENCHMARKS.md" },
+  },
+});
+const quick = values.quick;
+
+const SECTIONS: Record<string, () => Promise<Figures>> = {
+  hash: () =>
+    clientBench({
+      hashBytes: quick ? 64 * 1024 ** 2 : undefined,
+      scanFiles: quick ? 2000 : undefined,
+    }),
+  scan: () => scanBench({ files: quick ? 5000 : 100_000 }),
+  ingest: () => batchIngestBench({ records: quick ? 20_000 : 200_000 }),
+  put_file: () => putFileBench({ seconds: quick ? 3 : 10 }),
+  large_file: () => largeFileBench({ bytes: quick ? 256 * 1024 ** 2 : 4 * 1024 ** 3 }),
+  disk: () => diskWriteReference({ bytes: quick ? 256 * 1024 ** 2 : 4 * 1024 ** 3 }),
+  rss: () => rssFlatnessBench(quick ? { small: 3000, large: 30_000 } : {}),
+};
+
+const results: Record<string, Figures> = {};
+for (const [name, run] of Object.entries(SECTIONS)) {
+  if (values.only && !values.only.includes(name)) continue;
+  console.error(`bench: ${name} (load average ${loadAverage()})`);
+  const started = performance.now();
+  results[name] = { ...await run(), load_average_after: loadAverage() };
+  console.error(`bench: ${name} done in ${((performance.now() - started) / 1000).toFixed(0)} s`);
+}
+
+const machine = machineDescription();
+const when = new Date().toISOString();
+await Deno.writeTextFile(
+  new URL("./results.json", import.meta.url),
+  JSON.stringify({ machine, when, quick, results }, null, 2) + "\n",
+);
+if (!quick) await Deno.writeTextFile(values.output, markdown(machine, when, results));
+console.log(JSON.stringify(results, null, 2));
+
+function markdown(machine: string, when: string, r: Record<string, Figures>): string {
+  const get = (path: string): unknown =>
+    path.split(".").reduce<unknown>(
+      (value, key) => (value as Record<string, unknown> | undefined)?.[key],
+      r,
+    );
+  const n = (path: string) => {
+    const value = get(path);
+    return typeof value === "number" ? value.toLocaleString("en-US") : "not run";
+  };
+  const verdict = (ok: boolean | undefined) => ok === undefined ? "not run" : ok ? "met" : "missed";
+  const num = (path: string) => get(path) as number | undefined;
+  const ratio = (a?: number, b?: number) =>
+    a !== undefined && b !== undefined && b > 0 ? a / b : undefined;
+  const rows = [
+    [
+      "1. Hash MB/s, 1 GiB file",
+      `${n("hash.hash_client_mb_s")} MB/s`,
+      `openssl dgst -sha256: ${n("hash.hash_openssl_mb_s")} MB/s`,
+      ">= 0.9x openssl",
+      verdict(
+        ratio(num("hash.hash_client_mb_s"), num("hash.hash_openssl_mb_s")) !== undefined
+          ? ratio(num("hash.hash_client_mb_s"), num("hash.hash_openssl_mb_s"))! >= 0.9
+          : undefined,
+      ),
+    ],
+    [
+      `2. First scan, ${n("scan.scan_files")} files of 1-8 KiB`,
+      `${n("scan.first_scan.files_per_s")} files/s`,
+      `${n("scan.first_scan.uploaded")} uploaded, ${
+        n("scan.first_scan.deduplicated")
+      } deduplicated`,
+      ">= 3,000 files/s",
+      verdict(
+        num("scan.first_scan.files_per_s") === undefined
+          ? undefined
+          : num("scan.first_scan.files_per_s")! >= 3000,
+      ),
+    ],
+    [
+      "3. Rescan of the unchanged tree",
+      `${n("scan.rescan.files_per_s")} files/s`,
+      `files read again: ${n("scan.rescan.files_read")}`,
+      ">= 25,000 files/s",
+      verdict(
+        num("scan.rescan.files_per_s") === undefined
+          ? undefined
+          : num("scan.rescan.files_per_s")! >= 25_000,
+      ),
+    ],
+    [
+      "4. Batch registration ingest",
+      `${n("ingest.records_per_s")} records/s`,
+      `${n("ingest.batch_size")} files a batch, ${n("ingest.in_flight")} in flight`,
+      ">= 25,000/s",
+      verdict(
+        num("ingest.records_per_s") === undefined
+          ? undefined
+          : num("ingest.records_per_s")! >= 25_000,
+      ),
+    ],
+    [
+      "5. Classic POST /put_file, 32 connections",
+      `${n("put_file.requests_per_s")} req/s`,
+      `wrk, mean latency ${get("put_file.mean_latency") ?? "?"}, non-2xx ${n("put_file.non_2xx")}`,
+      ">= 8,000/s",
+      verdict(
+        num("put_file.requests_per_s") === undefined
+          ? undefined
+          : num("put_file.requests_per_s")! >= 8000,
+      ),
+    ],
+    [
+      `6a. Upload of a ${n("large_file.large_file_bytes")}-byte file`,
+      `${
+        n("large_file.upload.mb_s_whole_scan")
+      } MB/s (ppclient scan: hash, register, upload); RSS client ${
+        n("large_file.upload.client_peak_rss_mib")
+      } MiB, server ${n("large_file.upload.server_peak_rss_mib")} MiB`,
+      `dd with fdatasync to the same disk: ${n("disk.dd_mb_s")} MB/s`,
+      ">= 400 MB/s; RSS < 150 MB each",
+      verdict(
+        num("large_file.upload.mb_s_whole_scan") === undefined
+          ? undefined
+          : num("large_file.upload.mb_s_whole_scan")! >= 400 &&
+            (num("large_file.upload.client_peak_rss_mib") ?? 1e9) < 143 &&
+            (num("large_file.upload.server_peak_rss_mib") ?? 1e9) < 143,
+      ),
+    ],
+    [
+      "6b. Download of the same file",
+      `${n("large_file.download.mb_s_with_startup")} MB/s; RSS client ${
+        n("large_file.download.client_peak_rss_mib")
+      } MiB, server ${n("large_file.download.server_peak_rss_mib")} MiB`,
+      "",
+      "RSS < 150 MB each",
+      verdict(
+        num("large_file.download.client_peak_rss_mib") === undefined
+          ? undefined
+          : (num("large_file.download.client_peak_rss_mib") ?? 1e9) < 143 &&
+            (num("large_file.download.server_peak_rss_mib") ?? 1e9) < 143,
+      ),
+    ],
+    [
+      "7. Client peak RSS, 300,000 vs 30,000 files",
+      `ratio ${n("rss.rss_ratio")}`,
+      JSON.stringify(get("rss.rss") ?? "not run"),
+      "<= 1.5x",
+      verdict(num("rss.rss_ratio") === undefined ? undefined : num("rss.rss_ratio")! <= 1.5),
+    ],
+  ];
+  const table = [
+    "| benchmark | result | reference, same run | target | |",
+    "| --- | --- | --- | --- | --- |",
+    ...rows.map((row) => `| ${row.join(" | ")} |`),
+  ].join("\n");
+  return `# Benchmarks
+
+Written by \`deno task bench\` (bench/main.ts); every figure here comes from one run.
+MB = 10^6 bytes, MiB = 2^20 bytes. RSS is the peak resident set (VmHWM) of each process.
+
+- Machine: ${machine}
+- When: ${when}
+- Load average when each part ended: ${
+    Object.entries(r).map(([k, v]) => `${k} ${v.load_average_after}`).join("; ")
+  }
+
+${table}
+
+The raw figures of this run are in \`bench/results.json\`.
+`;
+}
