@@ -46,6 +46,28 @@ export class DigestWriter {
   digest(): Digest {
     return this.#hash.digest("hex") as Digest;
   }
+
+  /**
+   * Ends the hash and checks what arrived is blob `expected` (and `declaredSize` bytes
+   * long, when given); otherwise throws `invalid_input` (size) or `digest_mismatch`.
+   */
+  verify(expected: Digest, declaredSize?: number): void {
+    if (declaredSize !== undefined && this.#size !== declaredSize) {
+      throw new AppError(
+        "invalid_input",
+        `Cannot store blob "${
+          short(expected)
+        }": ${this.#size} bytes arrived, ${declaredSize} declared`,
+      );
+    }
+    const actual = this.digest();
+    if (actual !== expected) {
+      throw new AppError(
+        "digest_mismatch",
+        `Cannot store blob "${short(expected)}": bytes hash to "${short(actual)}"`,
+      );
+    }
+  }
 }
 
 /**

@@ -204,19 +204,7 @@ async function writeVerified(
   await flush();
   await writing;
   if (writeError !== undefined) throw unavailable("write", writeError);
-  if (size !== undefined && hasher.size !== size) {
-    throw new AppError(
-      "invalid_input",
-      `Cannot store blob "${short(digest)}": ${hasher.size} bytes arrived, ${size} declared`,
-    );
-  }
-  const actual = hasher.digest();
-  if (actual !== digest) {
-    throw new AppError(
-      "digest_mismatch",
-      `Cannot store blob "${short(digest)}": bytes hash to "${short(actual)}"`,
-    );
-  }
+  hasher.verify(digest, size);
   return hasher.size;
 }
 

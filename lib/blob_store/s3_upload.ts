@@ -91,19 +91,7 @@ export async function putVerified(
         await multipart.add(part);
       }
     }
-    if (size !== undefined && hasher.size !== size) {
-      throw new AppError(
-        "invalid_input",
-        `Cannot store blob "${short(digest)}": ${hasher.size} bytes arrived, ${size} declared`,
-      );
-    }
-    const actual = hasher.digest();
-    if (actual !== digest) {
-      throw new AppError(
-        "digest_mismatch",
-        `Cannot store blob "${short(digest)}": bytes hash to "${short(actual)}"`,
-      );
-    }
+    hasher.verify(digest, size);
     if (!multipart) {
       const bytes = parts.rest();
       const created = await publish(target, (conditional) => putObject(target, bytes, conditional));
