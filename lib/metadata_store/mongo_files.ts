@@ -22,7 +22,14 @@ import { type Collection, type Document, MongoBulkWriteError, type ObjectId } fr
 import type { Digest } from "../digest.ts";
 import { AppError } from "../errors.ts";
 import { newId } from "../ids.ts";
-import type { FileHistoryEntry, FileMetadata, FileRecord, UpsertOutcome } from "../models/file.ts";
+import {
+  type FileHistoryEntry,
+  type FileMetadata,
+  type FileRecord,
+  REPORTED_FIELDS,
+  sameReport,
+  type UpsertOutcome,
+} from "../models/file.ts";
 import type { FileIndex, FileStats } from "./mod.ts";
 import {
   type DocumentId,
@@ -34,19 +41,6 @@ import {
   storedIds,
 } from "./mongo_documents.ts";
 import { duplicateKeyIndexes, run } from "./mongo_errors.ts";
-
-/** The fields a client reports; a file whose fields all match is unchanged. */
-const FILE_FIELDS = [
-  "ip_address",
-  "sha256",
-  "file_size",
-  "file_mode",
-  "file_uid",
-  "file_gid",
-  "file_mtime",
-  "file_atime",
-  "file_ctime",
-] as const;
 
 /** Fields the earlier system kept that stop being true when a file's digest changes. */
 const STALE_ON_NEW_DIGEST = ["has_file_content", "file_uploaded_at", "storage_path"];
@@ -123,7 +117,7 @@ export class MongoFileIndex implements FileIndex {
       }
       const existing = storedFileOf(current);
       if (
-        !existing.deleted && FILE_FIELDS.every((field) => existing.file[field] === input[field])
+        !existing.deleted && sameReport(existing.file, input)
       ) {
         results[index] = { file: existing.file, outcome: "unchanged" };
         continue;
@@ -198,7 +192,7 @@ export class MongoFileIndex implements FileIndex {
     now: Date,
   ): Promise<boolean> {
     const set: Document = { updated_at: now, deleted_at: null };
-    for (const field of FILE_FIELDS) set[field] = input[field];
+    for (const field of REPORTED_FIELDS) set[field] = input[field];
     const update: Document = { $set: set, $inc: { revision: 1 }, $unset: { status: "" } };
     if (existing.sha256 !== input.sha256) {
       update.$push = {

@@ -10,7 +10,13 @@ import type { Digest } from "../digest.ts";
 import { AppError } from "../errors.ts";
 import { newId } from "../ids.ts";
 import { GroupCommit } from "./sqlite_group_commit.ts";
-import type { FileHistoryEntry, FileMetadata, FileRecord, UpsertOutcome } from "../models/file.ts";
+import {
+  type FileHistoryEntry,
+  type FileMetadata,
+  type FileRecord,
+  sameReport,
+  type UpsertOutcome,
+} from "../models/file.ts";
 import type { ApiKeyRecord, Scope } from "../models/api_key.ts";
 import type {
   ApiKeyStore,
@@ -160,18 +166,6 @@ class Statements {
   }
 }
 
-const FILE_FIELDS = [
-  "ip_address",
-  "sha256",
-  "file_size",
-  "file_mode",
-  "file_uid",
-  "file_gid",
-  "file_mtime",
-  "file_atime",
-  "file_ctime",
-] as const;
-
 class SqliteFileIndex implements FileIndex {
   constructor(
     private readonly db: DatabaseSync,
@@ -224,7 +218,7 @@ class SqliteFileIndex implements FileIndex {
       return { file, outcome: "created" };
     }
     const deleted = row?.deleted_at != null;
-    if (!deleted && FILE_FIELDS.every((field) => existing[field] === input[field])) {
+    if (!deleted && sameReport(existing, input)) {
       return { file: existing, outcome: "unchanged" };
     }
     if (existing.sha256 !== input.sha256) {

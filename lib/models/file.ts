@@ -42,6 +42,24 @@ export const fileMetadataSchema = z.object({
 
 export type FileMetadata = z.infer<typeof fileMetadataSchema>;
 
+/** What a client reports about a file at its (hostname, filepath), the key aside. */
+export const REPORTED_FIELDS = [
+  "ip_address",
+  "sha256",
+  "file_size",
+  "file_mode",
+  "file_uid",
+  "file_gid",
+  "file_mtime",
+  "file_atime",
+  "file_ctime",
+] as const;
+
+/** True when a new report says nothing new: registering it again changes nothing. */
+export function sameReport(stored: FileMetadata, report: FileMetadata): boolean {
+  return REPORTED_FIELDS.every((field) => stored[field] === report[field]);
+}
+
 export interface FileRecord extends FileMetadata {
   id: string;
   /** ISO 8601 timestamps kept by the server. */
