@@ -119,8 +119,11 @@ Deno.test("a blob over 64 MiB goes through a resumable upload that resumes after
   assert.equal(proxy.cutsLeft(), 0, "both cuts happened");
   const resumes = [...run.stderr.matchAll(/resuming the upload of [0-9a-f]{64} at byte (\d+)/g)]
     .map((m) => Number(m[1]));
-  assert.equal(resumes.length, 2, run.stderr);
-  assert.ok(resumes[0] > 0 && resumes[1] > resumes[0], `resumed at ${resumes}`);
+  // Two cuts, two resumptions at least: a HEAD that races the server still writing the cut
+  // request's bytes sees an older offset, gets 409 on PATCH and resumes once more.
+  assert.ok(resumes.length >= 2, run.stderr);
+  assert.ok(resumes.every((at, i) => i === 0 || at >= resumes[i - 1]), `resumed at ${resumes}`);
+  assert.ok(resumes[resumes.length - 1] > 0, `resumed at ${resumes}`);
   const summary = JSON.parse(run.stdout);
   assert.equal(summary.uploaded, 1);
   assert.equal(summary.uploaded_bytes, size);
