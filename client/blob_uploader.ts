@@ -1,17 +1,22 @@
 /**
  * Sends the blobs a /v1 server says it lacks, the cheapest way for each size:
  *
- * - Small blobs (at most the server's per-blob cap of a blob batch) are read whole,
- *   verified, and grouped into `POST /v1/blobs/batch` requests; a batch is sent when it is
- *   full (bytes or count) or when no blob joined it for a short while, with a few batches
- *   in flight. Bytes held are bounded: the batch being filled (its space is reserved
- *   before a file is read) plus the batches in flight.
- * - Larger blobs stream from disk with `PUT /v1/blobs/{digest}`, and above
- *   `resumableAbove` through a resumable upload; a few at a time.
+ * - Small blobs (at most the server's per-blob cap of a blob batch) are read, verified,
+ *   and grouped into `POST /v1/blobs/batch` requests; a batch is sent when it is full
+ *   (bytes or count) or when no blob joined it for a short while, with a few batches in
+ *   flight. Each batch is one reused buffer (an "arena") holding the request body itself:
+ *   every frame's header is written and the file read right after it, so sending a batch
+ *   copies nothing and small blobs cost no allocation of their own.
+ * - Larger blobs below `resumableAbove` are read whole into a reused buffer, verified,
+ *   and sent with `PUT /v1/blobs/{digest}`; larger ones through a resumable upload in
+ *   pieces of that buffer's size. A few at a time, each holding one buffer.
+ * - A server without resumable uploads gets large blobs streamed from disk with `PUT`.
  *
- * Every blob is verified against its digest while it is read (a file that changed since
- * it was hashed fails with a `conflict` AppError and is never sent as that digest). Uploads
- * of one digest coalesce: a second file waits for the first upload ("joined").
+ * Memory held is fixed: the arenas (batch being filled + batches in flight) and one large
+ * buffer per large upload in flight. Every blob is verified against its digest while it
+ * is read (a file that changed since it was hashed fails with a `conflict` AppError and
+ * is never sent as that digest). Uploads of one digest coalesce: a second file waits for
+ * the first upload ("joined").
  */
 import { frameHeader } from "../lib/blob_batch_framing.ts";
 import type { Digest } from "../lib/digest.ts";
@@ -30,21 +35,31 @@ export interface UploadLimits {
   batchBytes: number;
   /** Most blobs in one blob batch. */
   batchCount: number;
-  /** Blobs larger than this go through a resumable upload (when the server has them). */
-  resumableAbove: number;
+  /**
+   * Size of the buffer of a large upload: blobs smaller than this are sent whole with one
+   * `PUT`; larger ones in pieces of this size through a resumable upload.
+   */
+  largeBufferBytes: number;
+  /** Whether the server has resumable uploads (else large blobs are streamed). */
+  resumable: boolean;
   /** Blob batches in flight at once. */
   batchFlights: number;
-  /** Large blobs streaming at once. */
+  /** Large blobs uploading at once. */
   largeUploads: number;
   /** A batch nobody added to for this long is sent. */
   idleFlushMs: number;
 }
 
 export const DEFAULT_CLIENT_BATCH_BYTES = 4 * 1024 * 1024;
-export const DEFAULT_RESUMABLE_ABOVE = 64 * 1024 * 1024;
+export const DEFAULT_LARGE_BUFFER_BYTES = 16 * 1024 * 1024;
+const NEWLINE = 0x0a;
+const encoder = new TextEncoder();
 
 /** The limits to use with a server of these capabilities. */
-export function uploadLimitsFor(v1: V1Client, resumableAbove = DEFAULT_RESUMABLE_ABOVE) {
+export function uploadLimitsFor(
+  v1: V1Client,
+  largeBufferBytes = DEFAULT_LARGE_BUFFER_BYTES,
+): UploadLimits {
   const caps = v1.capabilities.limits;
   const batching = v1.has("blobs.batch") && caps.blob_batch_count > 0;
   const batchBytes = Math.min(caps.blob_batch_bytes, DEFAULT_CLIENT_BATCH_BYTES);
@@ -55,15 +70,18 @@ export function uploadLimitsFor(v1: V1Client, resumableAbove = DEFAULT_RESUMABLE
     smallBlobBytes,
     batchBytes,
     batchCount: Math.min(caps.blob_batch_count, 10_000),
-    resumableAbove: v1.has("uploads.resumable") ? resumableAbove : Number.POSITIVE_INFINITY,
+    largeBufferBytes: Math.max(largeBufferBytes, smallBlobBytes + 1),
+    resumable: v1.has("uploads.resumable"),
     batchFlights: 2,
     largeUploads: 2,
     idleFlushMs: 20,
-  } satisfies UploadLimits;
+  };
 }
 
+/** One blob in a batch: its frame sits at `offset` in the batch's arena. */
 interface Entry {
   file: HashedFile;
+  offset: number;
   bytes: Uint8Array<ArrayBuffer>;
   done: PromiseWithResolvers<void>;
 }
@@ -81,20 +99,16 @@ export class BlobUploader {
   #options: UploaderOptions;
   #coalesce = new InFlightUploads();
   #large: Semaphore;
+  #largeBuffers: Uint8Array<ArrayBuffer>[] = [];
   #current: Entry[] = [];
-  /** Bytes reserved in the batch being filled, reads in progress included. */
-  #reserved = 0;
+  /** Reads in progress into the current arena. */
   #reading = 0;
   #flights = 0;
   #flushWanted = false;
   #timer: ReturnType<typeof setTimeout> | undefined;
   #waiters: (() => void)[] = [];
   #running = new Set<Promise<void>>();
-  /**
-   * Batch buffers ("arenas", `batchBytes` each): the batch being filled reads its files
-   * into one, each batch in flight holds one. Made when first needed, then reused, so
-   * small blobs cost no allocation of their own.
-   */
+  /** Free arenas (`batchBytes` each), the current batch's arena and how much of it is used. */
   #arenas: Uint8Array<ArrayBuffer>[] = [];
   #arena: Uint8Array<ArrayBuffer> | null = null;
   #arenaUsed = 0;
@@ -133,21 +147,41 @@ export class BlobUploader {
 
   #send(file: HashedFile): Promise<void> {
     if (file.size <= this.limits.smallBlobBytes) return this.#small(file);
-    return this.#large.with(() => this.#stream(file), this.#options.signal);
+    return this.#large.with(() => this.#alone(file), this.#options.signal);
   }
 
-  async #stream(file: HashedFile): Promise<void> {
+  /** A blob sent on its own (PUT or resumable), holding one large buffer. */
+  async #alone(file: HashedFile): Promise<void> {
     const { signal, retry } = this.#options;
-    if (file.size > this.limits.resumableAbove) {
-      await resumableUpload(this.#v1, file, { signal, retry, onResume: this.#options.onResume });
-    } else {
-      await this.#v1.putBlob(file.digest, file.size, () => openVerifiedBody(file), signal);
+    const { largeBufferBytes } = this.limits;
+    if (file.size >= largeBufferBytes && !this.limits.resumable) {
+      await this.#v1.putBlob(file.digest, () => openVerifiedBody(file), signal);
+      return;
+    }
+    const buffer = this.#largeBuffers.pop() ?? new Uint8Array(largeBufferBytes);
+    try {
+      if (file.size < largeBufferBytes) {
+        const bytes = await readVerified(file, buffer.subarray(0, file.size + 1));
+        await this.#v1.putBlob(file.digest, bytes, signal);
+      } else {
+        await resumableUpload(this.#v1, file, {
+          buffer,
+          signal,
+          retry,
+          onResume: this.#options.onResume,
+        });
+      }
+    } finally {
+      this.#largeBuffers.push(buffer);
     }
   }
 
   async #small(file: HashedFile): Promise<void> {
     const { signal } = this.#options;
-    const need = frameHeader(file.digest, file.size).length + file.size;
+    const header = encoder.encode(frameHeader(file.digest, file.size));
+    // The frame: its header, the bytes, and one byte more (a file that grew shows when it
+    // is read; then it becomes a newline, which the framing skips between frames).
+    const need = header.length + file.size + 1;
     while (!this.#fits(need)) {
       signal.throwIfAborted();
       this.#flushWanted = true;
@@ -155,26 +189,27 @@ export class BlobUploader {
       await this.#changed();
     }
     signal.throwIfAborted();
-    this.#reserved += need;
+    const arena = this.#arena ??= this.#arenas.pop() ?? new Uint8Array(this.limits.batchBytes);
+    const offset = this.#arenaUsed;
+    this.#arenaUsed += need;
     this.#reading++;
-    // The wire needs a header more than the file's bytes, the arena one byte more.
-    this.#arena ??= this.#arenas.pop() ?? new Uint8Array(this.limits.batchBytes);
-    const region = this.#arena.subarray(this.#arenaUsed, this.#arenaUsed + file.size + 1);
-    this.#arenaUsed += file.size + 1;
+    const frame = arena.subarray(offset, offset + need);
+    frame.set(header);
     let bytes: Uint8Array<ArrayBuffer>;
     try {
-      bytes = await readVerified(file, region);
+      bytes = await readVerified(file, frame.subarray(header.length));
     } catch (error) {
-      this.#reserved -= need;
+      frame.fill(NEWLINE); // a gap of empty lines: skipped by the server
       this.#reading--;
       this.#notify();
       this.#tryFlush();
       throw error;
     }
-    const entry: Entry = { file, bytes, done: Promise.withResolvers<void>() };
+    frame[need - 1] = NEWLINE;
+    const entry: Entry = { file, offset, bytes, done: Promise.withResolvers<void>() };
     this.#current.push(entry);
     this.#reading--;
-    if (this.#current.length >= this.limits.batchCount || this.#reserved >= this.#fullAt()) {
+    if (this.#current.length >= this.limits.batchCount || this.#arenaUsed >= this.#fullAt()) {
       this.#flushWanted = true;
     } else {
       this.#armTimer();
@@ -189,10 +224,9 @@ export class BlobUploader {
   }
 
   #fits(need: number): boolean {
-    const empty = this.#current.length === 0 && this.#reading === 0;
-    if (empty) return true;
+    if (this.#current.length === 0 && this.#reading === 0) return true;
     return this.#current.length + this.#reading < this.limits.batchCount &&
-      this.#reserved + need <= this.limits.batchBytes && !this.#flushWanted;
+      this.#arenaUsed + need <= this.limits.batchBytes && !this.#flushWanted;
   }
 
   #armTimer(): void {
@@ -212,18 +246,19 @@ export class BlobUploader {
       return;
     }
     if (!this.#flushWanted || this.#flights >= this.limits.batchFlights) return;
-    const entries = this.#current;
-    const arena = this.#arena;
+    // Frames in arena order, which is the order the server answers in.
+    const entries = this.#current.sort((a, b) => a.offset - b.offset);
+    const arena = this.#arena!;
+    const body = arena.subarray(0, this.#arenaUsed);
     this.#current = [];
-    this.#reserved = 0;
     this.#arena = null;
     this.#arenaUsed = 0;
     this.#flushWanted = false;
     clearTimeout(this.#timer);
     this.#timer = undefined;
     this.#flights++;
-    const flight = this.#flight(entries).finally(() => {
-      if (arena !== null) this.#arenas.push(arena);
+    const flight = this.#flight(entries, body).finally(() => {
+      this.#arenas.push(arena);
       this.#flights--;
       this.#running.delete(flight);
       this.#notify();
@@ -233,19 +268,22 @@ export class BlobUploader {
     this.#notify();
   }
 
-  async #flight(entries: Entry[]): Promise<void> {
+  async #flight(entries: Entry[], body: Uint8Array<ArrayBuffer>): Promise<void> {
     let answer;
     try {
-      answer = await this.#v1.uploadBlobBatch(
-        entries.map((e) => ({ digest: e.file.digest, bytes: e.bytes })),
-        this.#options.signal,
-      );
+      answer = await this.#v1.uploadBlobBatch(body, entries.length, this.#options.signal);
     } catch (error) {
       for (const entry of entries) entry.done.reject(error);
       return;
     }
     for (const [index, result] of answer.results.entries()) {
       const entry = entries[index];
+      if (result.digest !== entry.file.digest) {
+        entry.done.reject(
+          new AppError("internal", `The server answered blob ${index} for another digest`),
+        );
+        continue;
+      }
       switch (result.outcome) {
         case "stored":
         case "already_stored":
@@ -256,13 +294,7 @@ export class BlobUploader {
           // (a copy: the batch's arena is reused once the batch is answered).
           const bytes = entry.bytes.slice();
           const alone = this.#large.with(
-            () =>
-              this.#v1.putBlob(
-                entry.file.digest,
-                entry.file.size,
-                () => Promise.resolve(new Blob([bytes]).stream()),
-                this.#options.signal,
-              ),
+            () => this.#v1.putBlob(entry.file.digest, bytes, this.#options.signal),
             this.#options.signal,
           ).then(() => entry.done.resolve(), (error) => entry.done.reject(error));
           this.#running.add(alone);

@@ -1,25 +1,27 @@
 /**
- * A large blob sent through a /v1 resumable upload: `POST /v1/uploads`, then `PATCH` with
- * the rest of the bytes from the server's offset. When an append fails (the connection
- * dropped, a 5xx, a timeout), the client asks the server how much it holds (`HEAD`, with
- * the usual retries) and continues from there. Failures without progress are bounded by
- * the retry policy; any progress resets the count.
+ * A large blob sent through a /v1 resumable upload: `POST /v1/uploads`, then one `PATCH`
+ * per piece (the size of `buffer`, bytes in memory) from the server's offset. When an
+ * append fails (the connection dropped, a 5xx, a timeout), the client asks the server how
+ * much it holds (`HEAD`, with the usual retries) and continues from there. Failures
+ * without progress are bounded by the retry policy; any progress resets the count.
  *
- * The bytes are verified as they go (the part already sent is read and hashed again, not
- * sent), so a file that changed fails with a `conflict` AppError and the upload is
- * abandoned; the server verifies the digest too before the blob becomes visible.
+ * The bytes are verified as they are read (`VerifiedPieces`: when resuming, the part
+ * already sent is read and hashed again, not sent), and the last piece goes out only if
+ * the whole file still hashes to the digest: a file that changed fails with a `conflict`
+ * AppError and the upload is abandoned. The server verifies the digest too before the
+ * blob becomes visible.
  */
 import type { Digest } from "../lib/digest.ts";
-import { AppError } from "../lib/errors.ts";
-import { trackedBody } from "./api_client.ts";
+import { AppError, short } from "../lib/errors.ts";
 import { backoffDelay, type RetryPolicy, sleep } from "./retry.ts";
-import { type HashedFile, openVerifiedBody } from "./upload_body.ts";
+import { type HashedFile, VerifiedPieces } from "./upload_body.ts";
 import type { V1Client } from "./v1_client.ts";
 
 export interface ResumableOptions {
+  /** The piece buffer: each append sends at most this many bytes. */
+  buffer: Uint8Array<ArrayBuffer>;
   retry: RetryPolicy;
   signal?: AbortSignal;
-  onBytes?: (count: number) => void;
   /** An append failed and the upload goes on from `offset`. */
   onResume?: (event: { digest: Digest; offset: number; reason: string }) => void;
 }
@@ -30,26 +32,25 @@ export async function resumableUpload(
   file: HashedFile,
   options: ResumableOptions,
 ): Promise<"stored" | "already_stored"> {
-  const { signal } = options;
+  const { signal, buffer } = options;
   const created = await v1.createUpload(file.digest, file.size, signal);
   if (created === null) return "already_stored";
   const { location } = created;
   let offset = created.offset;
   let failures = 0;
   let done = false;
+  let pieces: VerifiedPieces | null = null;
   try {
     for (;;) {
-      const source = await openVerifiedBody(file, { offset, onBytes: options.onBytes });
-      const watched = trackedBody(source, () => {});
+      if (pieces === null || pieces.position !== offset) {
+        pieces?.[Symbol.dispose]();
+        pieces = null;
+        pieces = await VerifiedPieces.open(file, offset, buffer);
+      }
+      const piece = await pieces.next(buffer);
       let reason: string;
       try {
-        const answer = await v1.appendUpload(
-          location,
-          offset,
-          file.size - offset,
-          watched.body,
-          signal,
-        );
+        const answer = await v1.appendUpload(location, offset, piece, signal);
         if (answer.complete) {
           done = true;
           return "stored";
@@ -59,8 +60,6 @@ export async function resumableUpload(
         continue;
       } catch (error) {
         if (signal?.aborted) throw signal.reason;
-        const bodyFailure = watched.failure();
-        if (bodyFailure !== undefined) throw bodyFailure;
         if (
           error instanceof AppError &&
           (error.code === "unauthorized" || error.code === "forbidden" ||
@@ -68,8 +67,6 @@ export async function resumableUpload(
         ) throw error;
         if (++failures > options.retry.retries) throw error;
         reason = error instanceof Error ? error.message : String(error);
-      } finally {
-        await watched.release();
       }
       await sleep(backoffDelay(failures, options.retry), signal);
       const previous = offset;
@@ -79,7 +76,7 @@ export async function resumableUpload(
         if (error instanceof AppError && error.code === "not_found") {
           throw new AppError(
             "unavailable",
-            `Upload of blob "${file.digest.slice(0, 12)}..." was lost by the server (${reason})`,
+            `Upload of blob "${short(file.digest)}" was lost by the server (${reason})`,
             { cause: error },
           );
         }
@@ -89,6 +86,7 @@ export async function resumableUpload(
       options.onResume?.({ digest: file.digest, offset, reason });
     }
   } finally {
+    pieces?.[Symbol.dispose]();
     if (!done) {
       // Best effort: free the server's partial bytes now rather than at expiry.
       await v1.abandonUpload(location, AbortSignal.timeout(2_000));

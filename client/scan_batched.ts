@@ -2,7 +2,7 @@
  * The scan over the /v1 batch routes, as a pipeline with bounded memory:
  *
  *   walk -> cache lookup -> hash (jobs files at once) -> batch registration
- *        -> upload of what the server lacks (small-blob batches, streamed or resumable)
+ *        -> upload of what the server lacks (small-blob batches, PUT, resumable uploads)
  *
  * Stages are joined by bounded queues, so a stage that falls behind slows the ones before
  * it instead of letting files pile up; the registrar keeps a few batches open and the
@@ -12,7 +12,7 @@
  * Ctrl-C (`stop`) ends the walk; the files already taken go on to their outcome. When
  * `abandon` aborts, the queues are dropped and the files in them count as abandoned.
  */
-import { BlobUploader, DEFAULT_RESUMABLE_ABOVE, uploadLimitsFor } from "./blob_uploader.ts";
+import { BlobUploader, uploadLimitsFor } from "./blob_uploader.ts";
 import { BoundedQueue } from "./bounded_queue.ts";
 import { identityOf, sameIdentity } from "./file_cache.ts";
 import { fileMetadataOf } from "./file_metadata.ts";
@@ -31,8 +31,11 @@ import type { V1Client } from "./v1_client.ts";
 
 export interface BatchedScanOptions {
   retry: RetryPolicy;
-  /** Blobs larger than this use resumable uploads (default 64 MiB). */
-  resumableAbove?: number;
+  /**
+   * Buffer of each large upload (default 16 MiB): smaller blobs go whole with one PUT,
+   * larger ones in pieces of this size through a resumable upload.
+   */
+  largeBufferBytes?: number;
 }
 
 /**
@@ -57,7 +60,7 @@ export async function runBatchedScan(
   const registrationLimits = registrationLimitsFor(v1);
   const uploader = new BlobUploader(
     v1,
-    uploadLimitsFor(v1, options.resumableAbove ?? DEFAULT_RESUMABLE_ABOVE),
+    uploadLimitsFor(v1, options.largeBufferBytes),
     {
       retry: options.retry,
       signal: run.abandon,

@@ -177,3 +177,100 @@ export async function readVerified(
     handle.close();
   }
 }
+
+/**
+ * Reads a hashed file in pieces for an upload made of several requests, verifying as it
+ * goes: the file must still be the one hashed (same file, same size), and the piece that
+ * reaches its end is given only if all the bytes hash to the digest (else a `conflict`
+ * AppError), so a changed file never completes an upload. Opened at an offset, it reads
+ * and hashes the bytes before it first (they were sent already).
+ */
+export class VerifiedPieces implements Disposable {
+  readonly file: HashedFile;
+  #handle: Deno.FsFile;
+  #hash = createHash("sha256");
+  #position = 0;
+
+  private constructor(file: HashedFile, handle: Deno.FsFile) {
+    this.file = file;
+    this.#handle = handle;
+  }
+
+  /** Opens the file and skips (reading and hashing) its first `offset` bytes into `scratch`. */
+  static async open(
+    file: HashedFile,
+    offset: number,
+    scratch: Uint8Array<ArrayBuffer>,
+  ): Promise<VerifiedPieces> {
+    let handle: Deno.FsFile;
+    try {
+      handle = await Deno.open(file.path, { read: true });
+    } catch (error) {
+      if (error instanceof Deno.errors.NotFound) throw changed("vanished");
+      throw new AppError("conflict", `${describeFsError(error)} at upload`, { cause: error });
+    }
+    const pieces = new VerifiedPieces(file, handle);
+    try {
+      const now = await handle.stat();
+      if (now.ino !== file.info.ino || now.dev !== file.info.dev) throw changed("was replaced");
+      if (now.size !== file.size) throw changed("changed size");
+      while (pieces.#position < offset) {
+        const want = Math.min(scratch.length, offset - pieces.#position);
+        await pieces.#fill(scratch.subarray(0, want));
+      }
+      return pieces;
+    } catch (error) {
+      pieces[Symbol.dispose]();
+      throw error;
+    }
+  }
+
+  get position(): number {
+    return this.#position;
+  }
+
+  /** The next piece (at most `buffer.length` bytes, read into it); verified at the end. */
+  async next(buffer: Uint8Array<ArrayBuffer>): Promise<Uint8Array<ArrayBuffer>> {
+    const want = Math.min(buffer.length, this.file.size - this.#position);
+    const piece = buffer.subarray(0, want);
+    await this.#fill(piece);
+    if (this.#position === this.file.size) {
+      let extra: number | null;
+      try {
+        extra = await this.#handle.read(new Uint8Array(1));
+      } catch (error) {
+        throw new AppError("conflict", `${describeFsError(error)} during upload`, {
+          cause: error,
+        });
+      }
+      if (extra !== null) throw changed("grew");
+      const digest = this.#hash.digest("hex");
+      if (digest !== this.file.digest) {
+        throw changed(`changed (its bytes now hash to "${short(digest)}")`);
+      }
+    }
+    return piece;
+  }
+
+  async #fill(target: Uint8Array): Promise<void> {
+    let filled = 0;
+    try {
+      while (filled < target.length) {
+        const count = await this.#handle.read(target.subarray(filled));
+        if (count === null) throw changed("shrank");
+        filled += count;
+      }
+    } catch (error) {
+      if (error instanceof AppError) throw error;
+      throw new AppError("conflict", `${describeFsError(error)} during upload`, { cause: error });
+    }
+    this.#hash.update(target);
+    this.#position += target.length;
+  }
+
+  [Symbol.dispose](): void {
+    try {
+      this.#handle.close();
+    } catch { /* closed already */ }
+  }
+}

@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { type Digest, digestOf } from "../lib/digest.ts";
 import { AppError } from "../lib/errors.ts";
-import { openVerifiedBody, readVerified } from "./upload_body.ts";
+import { openVerifiedBody, readVerified, VerifiedPieces } from "./upload_body.ts";
 
 async function withFile(content: string, fn: (path: string) => Promise<void>) {
   const dir = await Deno.makeTempDir({ prefix: "ppclient-upload-" });
@@ -109,5 +109,27 @@ Deno.test("readVerified() gives a small file's bytes, or a conflict when it chan
     await assert.rejects(readVerified(file), isConflict(/changed/));
     await Deno.writeTextFile(path, "small file\n and more");
     await assert.rejects(readVerified(file), isConflict(/changed size|grew/));
+  });
+});
+
+Deno.test("VerifiedPieces gives a file in pieces from an offset and checks the digest with the last one", async () => {
+  const content = "piece by piece\n".repeat(10_000);
+  await withFile(content, async (path) => {
+    const file = await hashed(path, digestOf(content));
+    const buffer = new Uint8Array(40_000);
+    using pieces = await VerifiedPieces.open(file, 12_345, buffer);
+    let text = "";
+    while (pieces.position < file.size) {
+      text += new TextDecoder().decode(await pieces.next(buffer));
+    }
+    assert.equal(text, content.slice(12_345));
+  });
+  await withFile(content, async (path) => {
+    const file = await hashed(path, digestOf(content));
+    await Deno.writeTextFile(path, "P" + content.slice(1));
+    const buffer = new Uint8Array(100_000);
+    using pieces = await VerifiedPieces.open(file, 0, buffer);
+    await pieces.next(buffer); // not the end yet: nothing to say
+    await assert.rejects(pieces.next(buffer), isConflict(/changed \(its bytes now hash to/));
   });
 });
