@@ -51,7 +51,7 @@ export interface UploadLimits {
 }
 
 export const DEFAULT_CLIENT_BATCH_BYTES = 4 * 1024 * 1024;
-export const DEFAULT_LARGE_BUFFER_BYTES = 16 * 1024 * 1024;
+export const DEFAULT_LARGE_BUFFER_BYTES = 8 * 1024 * 1024;
 const NEWLINE = 0x0a;
 const encoder = new TextEncoder();
 

@@ -32,7 +32,7 @@ import type { V1Client } from "./v1_client.ts";
 export interface BatchedScanOptions {
   retry: RetryPolicy;
   /**
-   * Buffer of each large upload (default 16 MiB): smaller blobs go whole with one PUT,
+   * Buffer of each large upload (default 8 MiB): smaller blobs go whole with one PUT,
    * larger ones in pieces of this size through a resumable upload.
    */
   largeBufferBytes?: number;

@@ -7,7 +7,7 @@
  * Answers are parsed with the client's own zod schemas of what it acts on (the client
  * never imports server code).
  *
- * Request bodies are bytes in memory (a blob batch, a blob up to 16 MiB, one piece of a
+ * Request bodies are bytes in memory (a blob batch, a blob under 8 MiB, one piece of a
  * resumable upload), not streams, wherever the size allows: a streamed fetch body to a Deno
  * server that writes what it reads to disk crawls (measured here: 128 MiB in ~8 s streamed,
  * ~0.5 s as bytes; curl sending the same file is fast too), so streaming is kept for the

@@ -95,11 +95,11 @@ Deno.test("/v1 scan: small blobs go in blob batches, a blob over the per-blob ca
   assert.equal((await serverBlobs(server.dataDir)).length, 41);
 });
 
-Deno.test("a blob of 16 MiB or more goes through a resumable upload in pieces that resumes after the connection drops twice", async () => {
+Deno.test("a blob of 8 MiB or more goes through a resumable upload in pieces that resumes after the connection drops twice", async () => {
   await using server = await startPpserver();
   await using home = await tempDir("ppclient-home-");
   await using tree = await tempDir("ppclient-tree-");
-  const size = 40 * 1024 * 1024 + 123;
+  const size = 30 * 1024 * 1024 + 123;
   const path = `${tree.path}/large.bin`;
   {
     using file = await Deno.open(path, { write: true, create: true });

@@ -30,7 +30,7 @@ not hold yet.
 
 Protocol: the client asks GET /v1 once. A server with the /v1 API gets files in batches
 (POST /v1/files/batch, several requests in flight), small blobs grouped in blob batches,
-larger ones alone (PUT /v1/blobs/{digest}; from 16 MiB a resumable upload in 16 MiB
+larger ones alone (PUT /v1/blobs/{digest}; from 8 MiB a resumable upload in 8 MiB
 pieces that goes on after a dropped connection), and reports of deleted files. A server without /v1 (404)
 gets the classic routes, one file at a time (POST /put_file, POST /upload_file/{sha256});
 deletions cannot be reported to it.
