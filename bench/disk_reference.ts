@@ -1,6 +1,7 @@
 /**
- * The disk's own durable write speed, the reference for upload figures: `dd` writing the
- * same amount with `conv=fdatasync` into the same temporary directory as the blob store.
+ * The disk's own durable write speed, the reference for upload figures: `dd` copying a
+ * file of random bytes (written first, untimed; zeros can be optimised away by the storage
+ * layer) with `conv=fdatasync` into the same temporary directory as the blob store.
  */
 export async function diskWriteReference(
   options: { bytes?: number } = {},
@@ -8,20 +9,18 @@ export async function diskWriteReference(
   const bytes = options.bytes ?? 4 * 1024 ** 3;
   const dir = await Deno.makeTempDir({ prefix: "dd-reference-" });
   try {
-    const out = await new Deno.Command("dd", {
-      args: [
-        "if=/dev/zero",
-        `of=${dir}/x`,
-        "bs=1M",
-        `count=${bytes / 1024 ** 2}`,
-        "conv=fdatasync",
-      ],
-      stdout: "piped",
-      stderr: "piped",
-    }).output();
-    const text = new TextDecoder().decode(out.stderr);
+    const dd = async (args: string[]) => {
+      const out = await new Deno.Command("dd", { args, stdout: "piped", stderr: "piped" })
+        .output();
+      const text = new TextDecoder().decode(out.stderr);
+      if (!out.success) throw new Error(`dd failed: ${text}`);
+      return text;
+    };
+    const count = `count=${bytes / 1024 ** 2}`;
+    await dd(["if=/dev/urandom", `of=${dir}/source`, "bs=1M", count]);
+    const text = await dd([`if=${dir}/source`, `of=${dir}/copy`, "bs=1M", count, "conv=fdatasync"]);
     const seconds = Number(text.match(/, ([\d.]+) s,/)?.[1]);
-    if (!out.success || !Number.isFinite(seconds)) throw new Error(`dd failed: ${text}`);
+    if (!Number.isFinite(seconds)) throw new Error(`dd printed no time: ${text}`);
     return { dd_bytes: bytes, dd_mb_s: Math.round(bytes / 1e6 / seconds) };
   } finally {
     await Deno.remove(dir, { recursive: true });
