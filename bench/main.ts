@@ -49,11 +49,15 @@ for (const [name, run] of Object.entries(SECTIONS)) {
 
 const machine = machineDescription();
 const when = new Date().toISOString();
+// Partial runs (--only, --quick) write their own file, never over the full run's figures.
+const resultsFile = quick || values.only ? "./results.partial.json" : "./results.json";
 await Deno.writeTextFile(
-  new URL("./results.json", import.meta.url),
+  new URL(resultsFile, import.meta.url),
   JSON.stringify({ machine, when, quick, results }, null, 2) + "\n",
 );
-if (!quick) await Deno.writeTextFile(values.output, markdown(machine, when, results));
+if (!quick && !values.only) {
+  await Deno.writeTextFile(values.output, markdown(machine, when, results));
+}
 console.log(JSON.stringify(results, null, 2));
 
 function markdown(machine: string, when: string, r: Record<string, Figures>): string {
