@@ -91,7 +91,9 @@ function markdown(machine: string, when: string, r: Record<string, Figures>): st
       `${n("scan.first_scan.files_per_s")} files/s`,
       `${n("scan.first_scan.uploaded")} uploaded, ${
         n("scan.first_scan.deduplicated")
-      } deduplicated`,
+      } deduplicated; the same tree as a second host (content all known, no uploads): ${
+        n("scan.first_scan_of_known_content.files_per_s")
+      } files/s`,
       ">= 3,000 files/s",
       verdict(
         num("scan.first_scan.files_per_s") === undefined
