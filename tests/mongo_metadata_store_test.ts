@@ -11,12 +11,12 @@ import { openMetadataStore } from "../lib/metadata_store/mod.ts";
 import type { MetadataStore } from "../lib/metadata_store/mod.ts";
 import { digestOf } from "../lib/digest.ts";
 import { AppError } from "../lib/errors.ts";
-import type { FileMetadata } from "../lib/models/file.ts";
 import { createApp } from "../server/app.ts";
 import { DEFAULT_LIMITS } from "../server/limits.ts";
 import { freePort } from "./_servers/free_port.ts";
 import { ferretdbIgnoreReason, type RunningFerretDB, startFerretDB } from "./_servers/ferretdb.ts";
 import { metadataStoreContract } from "./metadata_store_contract.ts";
+import { fileAt } from "./file_fixture.ts";
 
 const ignoreReason = ferretdbIgnoreReason();
 const ignore = ignoreReason !== undefined;
@@ -76,22 +76,6 @@ metadataStoreContract("mongodb metadata store (FerretDB)", async () => {
 const T1 = new Date("2026-03-01T12:00:00.000Z");
 const T2 = new Date("2026-03-02T12:00:00.000Z");
 const T3 = new Date("2026-03-03T12:00:00.000Z");
-
-function fileAt(hostname: string, filepath: string, content = filepath): FileMetadata {
-  return {
-    hostname,
-    filepath,
-    ip_address: "10.0.0.1",
-    sha256: digestOf(content),
-    file_size: new TextEncoder().encode(content).byteLength,
-    file_mode: 0o100644,
-    file_uid: 1000,
-    file_gid: 1000,
-    file_mtime: 1_700_000_000.5,
-    file_atime: 1_700_000_000.5,
-    file_ctime: 1_700_000_000.5,
-  };
-}
 
 function isAppError(code: string, message?: RegExp) {
   return (error: unknown) => {

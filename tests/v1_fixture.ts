@@ -11,7 +11,6 @@ import { openBlobStore } from "../lib/blob_store/mod.ts";
 import { issueApiKey } from "../lib/auth.ts";
 import { type Digest, digestOf } from "../lib/digest.ts";
 import type { Stores } from "../lib/dedup.ts";
-import type { FileMetadata } from "../lib/models/file.ts";
 import { openResumableUploads, type ResumableUploads } from "../server/resumable_uploads.ts";
 
 export interface V1Fixture extends AsyncDisposable {
@@ -98,22 +97,6 @@ export async function v1Fixture(
   };
 }
 
-export function fileAt(hostname: string, filepath: string, content: string): FileMetadata {
-  return {
-    hostname,
-    filepath,
-    ip_address: "10.0.0.1",
-    sha256: digestOf(content),
-    file_size: new TextEncoder().encode(content).byteLength,
-    file_mode: 0o100644,
-    file_uid: 1000,
-    file_gid: 1000,
-    file_mtime: 1_700_000_000.5,
-    file_atime: 1_700_000_000.5,
-    file_ctime: 1_700_000_000.5,
-  };
-}
-
 export function json(body: unknown, init: RequestInit = {}): RequestInit {
   const headers = new Headers(init.headers);
   headers.set("content-type", "application/json");
@@ -154,3 +137,5 @@ export async function problem(
   }
   return body;
 }
+
+export { fileAt } from "./file_fixture.ts";

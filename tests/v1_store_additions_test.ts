@@ -8,27 +8,11 @@ import { join } from "node:path";
 import { DatabaseSync } from "node:sqlite";
 import { openMetadataStore } from "../lib/metadata_store/mod.ts";
 import { digestOf } from "../lib/digest.ts";
-import type { FileMetadata } from "../lib/models/file.ts";
+import { fileAt } from "./file_fixture.ts";
 
 const T1 = new Date("2026-03-01T12:00:00.000Z");
 const T2 = new Date("2026-03-02T12:00:00.000Z");
 const T3 = new Date("2026-03-03T12:00:00.000Z");
-
-function fileAt(hostname: string, filepath: string, content = filepath): FileMetadata {
-  return {
-    hostname,
-    filepath,
-    ip_address: "10.0.0.1",
-    sha256: digestOf(content),
-    file_size: new TextEncoder().encode(content).byteLength,
-    file_mode: 0o100644,
-    file_uid: 1000,
-    file_gid: 1000,
-    file_mtime: 1_700_000_000.5,
-    file_atime: 1_700_000_000.5,
-    file_ctime: 1_700_000_000.5,
-  };
-}
 
 async function memoryStore() {
   return await openMetadataStore({ kind: "sqlite", path: ":memory:" });
