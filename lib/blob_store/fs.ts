@@ -145,7 +145,10 @@ async function writeVerified(
   body: ReadableStream<Uint8Array>,
 ): Promise<number> {
   const hasher = new DigestWriter();
-  const buffers = [new Uint8Array(WRITE_BUFFER_BYTES), new Uint8Array(WRITE_BUFFER_BYTES)];
+  // A small blob of declared size needs no more than its size (plus one byte, so a body
+  // longer than declared is still seen) in one buffer.
+  const bufferBytes = Math.min(WRITE_BUFFER_BYTES, (size ?? WRITE_BUFFER_BYTES) + 1);
+  const buffers = [new Uint8Array(bufferBytes), new Uint8Array(bufferBytes)];
   let current = 0;
   let filled = 0;
   let writing: Promise<unknown> = Promise.resolve();
