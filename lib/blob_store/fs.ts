@@ -61,16 +61,15 @@ class FsBlobStore implements BlobStore {
   ): Promise<PutResult> {
     const final = this.#path(digest);
     const dir = join(final, "..");
+    const temp = join(dir, `${TEMP_PREFIX}${randomBytes(8).toString("hex")}`);
+    let file: Deno.FsFile | undefined;
     try {
-      await Deno.mkdir(dir, { recursive: true });
+      file = await createTemp(dir, temp);
     } catch (error) {
       await body.cancel().catch(() => {});
       throw unavailable("write", error);
     }
-    const temp = join(dir, `${TEMP_PREFIX}${randomBytes(8).toString("hex")}`);
-    let file: Deno.FsFile | undefined;
     try {
-      file = await Deno.open(temp, { write: true, createNew: true, mode: 0o644 });
       const written = await writeVerified(file, digest, size, body);
       await file.syncData();
       file.close();
@@ -209,6 +208,18 @@ async function writeVerified(
   if (writeError !== undefined) throw unavailable("write", writeError);
   hasher.verify(digest, size);
   return hasher.size;
+}
+
+/** Creates the temporary file; the shard directory is made only when it is missing. */
+async function createTemp(dir: string, temp: string): Promise<Deno.FsFile> {
+  const open = () => Deno.open(temp, { write: true, createNew: true, mode: 0o644 });
+  try {
+    return await open();
+  } catch (error) {
+    if (!(error instanceof Deno.errors.NotFound)) throw error;
+    await Deno.mkdir(dir, { recursive: true });
+    return await open();
+  }
 }
 
 /** Publishes without ever replacing: false when the blob was already there. */
