@@ -1,26 +1,7 @@
 import assert from "node:assert/strict";
-import { createHash } from "node:crypto";
+import { digestOf } from "../lib/digest.ts";
 import { startPpserver } from "./_servers/ppserver.ts";
-
-function digestOf(text: string): string {
-  return createHash("sha256").update(text).digest("hex");
-}
-
-function fileBody(hostname: string, filepath: string, content: string) {
-  return {
-    filepath,
-    hostname,
-    ip_address: "10.0.0.1",
-    sha256: digestOf(content),
-    file_size: new TextEncoder().encode(content).byteLength,
-    file_mode: 0o100644,
-    file_uid: 1000,
-    file_gid: 1000,
-    file_mtime: 1_700_000_000.5,
-    file_atime: 1_700_000_000.5,
-    file_ctime: 1_700_000_000.5,
-  };
-}
+import { fileAt } from "./file_fixture.ts";
 
 Deno.test("the server process runs the full flow: register, upload, dedup from a second host, lookup", async () => {
   await using server = await startPpserver();
@@ -31,7 +12,7 @@ Deno.test("the server process runs the full flow: register, upload, dedup from a
   const first = await fetch(`${server.url}/put_file`, {
     method: "POST",
     headers,
-    body: JSON.stringify(fileBody("host-a", "/srv/a.txt", content)),
+    body: JSON.stringify(fileAt("host-a", "/srv/a.txt", content)),
   });
   assert.equal(first.status, 201);
   const registered = await first.json();
@@ -52,7 +33,7 @@ Deno.test("the server process runs the full flow: register, upload, dedup from a
   const second = await fetch(`${server.url}/put_file`, {
     method: "POST",
     headers,
-    body: JSON.stringify(fileBody("host-b", "/home/b/copy.txt", content)),
+    body: JSON.stringify(fileAt("host-b", "/home/b/copy.txt", content)),
   });
   assert.equal(second.status, 201);
   const dedup = await second.json();
@@ -83,7 +64,7 @@ Deno.test("an upload acknowledged with 200 survives a kill of the server process
       const put = await fetch(`${server.url}/put_file`, {
         method: "POST",
         headers,
-        body: JSON.stringify(fileBody("h", "/d.txt", content)),
+        body: JSON.stringify(fileAt("h", "/d.txt", content)),
       });
       assert.equal(put.status, 201);
       await put.body?.cancel();
