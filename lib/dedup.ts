@@ -3,10 +3,9 @@
  * files by digest. The blob index is the dedup truth; it only ever records a blob after
  * the blob store has durably published verified bytes.
  */
-import { type Digest, DigestWriter, EMPTY_DIGEST } from "./digest.ts";
-import { AppError, short } from "./errors.ts";
+import { bytesMismatch, type Digest, EMPTY_DIGEST, verifyStream } from "./digest.ts";
 import type { FileMetadata, FileRecord, UpsertOutcome } from "./models/file.ts";
-import type { BlobStore, PutResult } from "./blob_store/mod.ts";
+import type { BlobBytes, BlobStore, PutManyResult, PutResult } from "./blob_store/mod.ts";
 import type { MetadataStore } from "./metadata_store/mod.ts";
 
 export interface Stores {
@@ -76,7 +75,7 @@ export async function storeBlob(
 ): Promise<PutResult> {
   const stored = alwaysStored(digest) ||
     (await stores.metadata.blobs.has(digest) && await stores.blobs.has(digest));
-  if (stored) return { created: false, size: await verifyOnly(digest, options.size, body) };
+  if (stored) return { created: false, size: await verifyStream(digest, options.size, body) };
   // Not stored, or indexed but lost from the blob store: (re)write, then index.
   const result = await stores.blobs.put(digest, options.size, body);
   await stores.metadata.blobs.record(
@@ -84,28 +83,6 @@ export async function storeBlob(
     new Date(),
   );
   return result;
-}
-
-/** Reads and hashes a body without keeping it. */
-async function verifyOnly(
-  digest: Digest,
-  size: number | undefined,
-  body: ReadableStream<Uint8Array>,
-): Promise<number> {
-  const hasher = new DigestWriter();
-  try {
-    for await (const chunk of body) hasher.update(chunk);
-  } catch (error) {
-    throw new AppError(
-      "invalid_input",
-      `Cannot store blob "${short(digest)}": the upload ended early`,
-      {
-        cause: error,
-      },
-    );
-  }
-  hasher.verify(digest, size);
-  return hasher.size;
 }
 
 /**
@@ -138,6 +115,36 @@ export async function storeBlobByDigest(
 ): Promise<PutResult> {
   const [oldest] = await stores.metadata.files.findByDigest(digest, 1);
   return await storeBlob(stores, digest, body, { size: options.size, epochFile: oldest ?? null });
+}
+
+/**
+ * Stores small in-memory blobs uploaded by digest alone (a /v1 small-blob batch) together:
+ * one result per blob, in order (see `BlobStore.putMany`). Each new blob is indexed, after
+ * it is durable, with the oldest live file registered with its digest as its epoch file.
+ */
+export async function storeBlobs(
+  stores: Stores,
+  blobs: readonly BlobBytes[],
+  now = new Date(),
+): Promise<PutManyResult[]> {
+  const toStore = blobs.filter((blob) => !alwaysStored(blob.digest));
+  const stored = await stores.blobs.putMany(toStore);
+  const unindexed = new Set(await stores.metadata.blobs.missing(toStore.map((b) => b.digest)));
+  const toRecord = new Map<Digest, number>();
+  stored.forEach((result, i) => {
+    const digest = toStore[i].digest;
+    if (!("error" in result) && unindexed.has(digest)) toRecord.set(digest, result.size);
+  });
+  await Promise.all([...toRecord].map(async ([digest, size]) => {
+    const [oldest] = await stores.metadata.files.findByDigest(digest, 1);
+    await stores.metadata.blobs.record({ digest, size, epoch_file_id: oldest?.id ?? null }, now);
+  }));
+  let next = 0;
+  return blobs.map((blob) => {
+    if (!alwaysStored(blob.digest)) return stored[next++];
+    const error = bytesMismatch(blob.digest, blob.bytes);
+    return error ? { error } : { created: false, size: blob.bytes.byteLength };
+  });
 }
 
 export interface DedupStats {

@@ -70,6 +70,43 @@ export class DigestWriter {
   }
 }
 
+/** Why in-memory `bytes` are not blob `expected` (`digest_mismatch`); null when they are. */
+export function bytesMismatch(expected: Digest, bytes: Uint8Array): AppError | null {
+  const hasher = new DigestWriter();
+  hasher.update(bytes);
+  try {
+    hasher.verify(expected, bytes.byteLength);
+    return null;
+  } catch (error) {
+    if (error instanceof AppError) return error;
+    throw error;
+  }
+}
+
+/**
+ * Reads and hashes a body without keeping it: its size when it is blob `expected`
+ * (`declaredSize` bytes, when given), else it throws like `DigestWriter.verify`; a body
+ * that fails midway is `invalid_input`.
+ */
+export async function verifyStream(
+  expected: Digest,
+  declaredSize: number | undefined,
+  body: ReadableStream<Uint8Array>,
+): Promise<number> {
+  const hasher = new DigestWriter();
+  try {
+    for await (const chunk of body) hasher.update(chunk);
+  } catch (error) {
+    throw new AppError(
+      "invalid_input",
+      `Cannot store blob "${short(expected)}": the upload ended early`,
+      { cause: error },
+    );
+  }
+  hasher.verify(expected, declaredSize);
+  return hasher.size;
+}
+
 /**
  * A pass-through stream that hashes what flows through it. After the stream ends,
  * `result()` gives the digest and byte count.

@@ -957,7 +957,9 @@ Deno.test("a malformed digest in a path is 400, never a file lookup", async () =
   }
   const entries: string[] = [];
   for await (const entry of Deno.readDir(t.blobRoot)) entries.push(entry.name);
-  assert.deepEqual(entries, []);
+  assert.deepEqual(entries, ["packs"], "no blob and no temp file was written");
+  const packs = [...Deno.readDirSync(join(t.blobRoot, "packs"))].map((e) => e.name);
+  assert.deepEqual(packs.filter((name) => name.endsWith(".pack")), []);
 });
 
 // ---- /api_keys ----

@@ -309,6 +309,89 @@ export function blobStoreContract(
     assert.deepEqual(await readBlob(store, helloDigest), hello);
   });
 
+  const small = (count: number, seed: number) =>
+    Array.from({ length: count }, (_, i) => {
+      const bytes = patternBytes(1 + ((i * 977) % 9000), seed + i);
+      return { digest: digestOf(bytes), bytes };
+    });
+
+  test("putMany() stores blobs together; each is then readable whole and by range", async (store) => {
+    const blobs = small(40, 100);
+    const results = await store.putMany(blobs);
+    assert.deepEqual(results, blobs.map((b) => ({ created: true, size: b.bytes.byteLength })));
+    for (const { digest, bytes } of blobs) {
+      assert.equal(await store.has(digest), true);
+      assert.deepEqual(await readBlob(store, digest), bytes);
+    }
+    const { digest, bytes } = blobs[7];
+    const part = await getBlob(store, digest, { start: 3, end: bytes.byteLength + 10 });
+    assert.deepEqual(part.range, { start: 3, end: bytes.byteLength - 1 });
+    assert.equal(part.size, bytes.byteLength);
+    assert.deepEqual(await readAll(part.body), bytes.subarray(3));
+    await assertAppError(store.get(digest, { start: bytes.byteLength }), "invalid_input");
+  });
+
+  test("putMany() answers digest_mismatch for bytes that do not hash to their digest and stores the others", async (store) => {
+    const [good, bad, alsoGood] = small(3, 200);
+    const results = await store.putMany([
+      good,
+      { digest: bad.digest, bytes: flipped(bad.bytes, 0) },
+      alsoGood,
+    ]);
+    assert.deepEqual(results[0], { created: true, size: good.bytes.byteLength });
+    const failed = results[1];
+    assert.ok("error" in failed && failed.error instanceof AppError);
+    assert.equal(failed.error.code, "digest_mismatch");
+    assert.deepEqual(results[2], { created: true, size: alsoGood.bytes.byteLength });
+    await assertAbsent(store, bad.digest);
+    assert.deepEqual(await readBlob(store, alsoGood.digest), alsoGood.bytes);
+    const wrongThenRight = await store.putMany([
+      { digest: bad.digest, bytes: flipped(bad.bytes, 2) },
+      bad,
+    ]);
+    assert.ok("error" in wrongThenRight[0], "wrong bytes are refused");
+    assert.deepEqual(wrongThenRight[1], { created: true, size: bad.bytes.byteLength });
+    assert.deepEqual(await readBlob(store, bad.digest), bad.bytes);
+  });
+
+  test("putMany() of blobs already stored, or twice in one call, creates each once and keeps the bytes", async (store) => {
+    const [a, b, c] = small(3, 300);
+    await store.put(a.digest, a.bytes.byteLength, streamOf(a.bytes));
+    await store.putMany([b]);
+    const results = await store.putMany([a, b, c, c]);
+    assert.deepEqual(results.map((r) => "created" in r && r.created), [false, false, true, false]);
+    assert.deepEqual(await store.putMany([]), []);
+    const again = await store.put(c.digest, c.bytes.byteLength, streamOf(c.bytes));
+    assert.deepEqual(again, { created: false, size: c.bytes.byteLength });
+    await assertAppError(
+      store.put(c.digest, c.bytes.byteLength, streamOf(flipped(c.bytes, 1))),
+      "digest_mismatch",
+    );
+    for (const { digest, bytes } of [a, b, c]) {
+      assert.deepEqual(await readBlob(store, digest), bytes);
+    }
+  });
+
+  test("concurrent putMany() calls all succeed and every blob is readable", async (store) => {
+    const batches = Array.from({ length: 6 }, (_, i) => small(15, 1000 + i * 50));
+    batches.push(batches[0]); // the same blobs again, at the same time
+    const results = await Promise.all(batches.map((blobs) => store.putMany(blobs)));
+    for (const result of results) assert.ok(result.every((r) => !("error" in r)));
+    for (const blobs of batches) {
+      for (const { digest, bytes } of blobs) assert.deepEqual(await readBlob(store, digest), bytes);
+    }
+  });
+
+  test("delete() removes a blob stored by putMany(); put() then stores it anew", async (store) => {
+    const [a, b] = small(2, 400);
+    await store.putMany([a, b]);
+    await store.delete(a.digest);
+    await assertAbsent(store, a.digest);
+    assert.deepEqual(await readBlob(store, b.digest), b.bytes, "other blobs stay");
+    assert.equal((await store.put(a.digest, a.bytes.byteLength, streamOf(a.bytes))).created, true);
+    assert.deepEqual(await readBlob(store, a.digest), a.bytes);
+  });
+
   test("ping() resolves for a usable store", async (store) => {
     await store.ping();
   });

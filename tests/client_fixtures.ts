@@ -173,14 +173,15 @@ export function serverHistoryCount(dataDir: string): number {
 }
 
 /**
- * The blobs in the server's data directory (`blobs/<2 hex>/<digest>`), each checked to
- * hash to its name. Temporary files are not blobs.
+ * The blobs in the server's data directory, each checked to hash to its digest: blob files
+ * (`blobs/<2 hex>/<digest>`; temporary files are not blobs) and packed blobs (the rows of
+ * `blobs/packs/index.db`, read from their packs).
  */
 export async function serverBlobs(dataDir: string): Promise<string[]> {
   const digests: string[] = [];
   const root = `${dataDir}/blobs`;
   for await (const prefix of Deno.readDir(root)) {
-    if (!prefix.isDirectory) continue;
+    if (!prefix.isDirectory || prefix.name === "packs") continue;
     for await (const entry of Deno.readDir(`${root}/${prefix.name}`)) {
       if (entry.name.startsWith(".tmp-")) continue;
       const bytes = await Deno.readFile(`${root}/${prefix.name}/${entry.name}`);
@@ -188,6 +189,19 @@ export async function serverBlobs(dataDir: string): Promise<string[]> {
       if (!entry.name.startsWith(prefix.name)) throw new Error(`blob ${entry.name} misplaced`);
       digests.push(entry.name);
     }
+  }
+  const db = new DatabaseSync(`${root}/packs/index.db`, { readOnly: true });
+  try {
+    for (const row of db.prepare("SELECT digest, pack, offset, size FROM packed").all()) {
+      const pack = await Deno.readFile(`${root}/packs/${row.pack}`);
+      const bytes = pack.subarray(Number(row.offset), Number(row.offset) + Number(row.size));
+      if (sha256(bytes) !== row.digest) {
+        throw new Error(`packed blob ${row.digest} has other bytes`);
+      }
+      digests.push(String(row.digest));
+    }
+  } finally {
+    db.close();
   }
   return digests.sort();
 }

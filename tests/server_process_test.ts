@@ -2,6 +2,7 @@ import assert from "node:assert/strict";
 import { digestOf } from "../lib/digest.ts";
 import { startPpserver } from "./_servers/ppserver.ts";
 import { fileAt } from "./file_fixture.ts";
+import { BLOB_BATCH_CONTENT_TYPE, encodeFrames } from "../lib/blob_batch_framing.ts";
 
 Deno.test("the server process runs the full flow: register, upload, dedup from a second host, lookup", async () => {
   await using server = await startPpserver();
@@ -91,6 +92,47 @@ Deno.test("an upload acknowledged with 200 survives a kill of the server process
       /PUTPLACE_ADMIN_KEY/,
       "the bootstrap key is never shown again",
     );
+  } finally {
+    await Deno.remove(dataDir, { recursive: true });
+  }
+});
+
+Deno.test("a blob batch acknowledged with 200 survives a kill of the server process", async () => {
+  const dataDir = await Deno.makeTempDir({ prefix: "ppserver-kill-batch-" });
+  try {
+    const blobs = Array.from({ length: 300 }, (_, i) => {
+      const bytes = new TextEncoder().encode(`batch blob ${i} `.repeat(1 + (i % 40)));
+      return { digest: digestOf(bytes), bytes };
+    });
+    let adminKey: string;
+    {
+      const server = await startPpserver({ dataDir });
+      adminKey = server.adminKey;
+      const response = await fetch(`${server.url}/v1/blobs/batch`, {
+        method: "POST",
+        headers: { "x-api-key": adminKey, "content-type": BLOB_BATCH_CONTENT_TYPE },
+        body: encodeFrames(blobs),
+      });
+      assert.equal(response.status, 200);
+      assert.equal((await response.json()).counts.stored, blobs.length);
+      assert.equal((await server.kill()).signal, "SIGKILL");
+    }
+    await using again = await startPpserver({ dataDir, adminKey });
+    for (const { digest, bytes } of blobs) {
+      const got = await fetch(`${again.url}/v1/blobs/${digest}`, {
+        headers: { "x-api-key": adminKey },
+      });
+      assert.equal(got.status, 200);
+      assert.deepEqual(new Uint8Array(await got.arrayBuffer()), bytes);
+    }
+    const missing = await fetch(`${again.url}/v1/blobs/missing`, {
+      method: "POST",
+      headers: { "x-api-key": adminKey, "content-type": "application/json" },
+      body: JSON.stringify({
+        blobs: blobs.map((b) => ({ digest: b.digest, size: b.bytes.length })),
+      }),
+    });
+    assert.deepEqual(await missing.json(), { missing: [] });
   } finally {
     await Deno.remove(dataDir, { recursive: true });
   }

@@ -4,7 +4,6 @@ import { join } from "node:path";
 import { bytesOf, json, problem, v1Fixture } from "./v1_fixture.ts";
 import { digestOf, EMPTY_DIGEST } from "../lib/digest.ts";
 import { BLOB_BATCH_CONTENT_TYPE, encodeFrames } from "../server/blob_batch_framing.ts";
-import { blobKey } from "../lib/blob_store/_layout.ts";
 
 const encoder = new TextEncoder();
 
@@ -24,7 +23,7 @@ function batch(
   };
 }
 
-Deno.test("POST /v1/blobs/batch stores 200 small blobs, each readable on disk when the answer comes", async () => {
+Deno.test("POST /v1/blobs/batch stores 200 small blobs, each readable when the answer comes, in one pack", async () => {
   await using f = await v1Fixture();
   const blobs = Array.from({ length: 200 }, (_, i) => blob(bytesOf(100 + i * 37, i + 1)));
   const response = await f.request("/v1/blobs/batch", batch(encodeFrames(blobs)));
@@ -45,14 +44,17 @@ Deno.test("POST /v1/blobs/batch stores 200 small blobs, each readable on disk wh
       size: blobs[i].bytes.byteLength,
       outcome: "stored",
     });
-    const onDisk = await Deno.readFile(join(f.dir, "blobs", blobKey(blobs[i].digest)));
-    assert.deepEqual(onDisk, blobs[i].bytes);
+    const got = await f.request(`/v1/blobs/${blobs[i].digest}`);
+    assert.equal(got.status, 200);
+    assert.deepEqual(new Uint8Array(await got.arrayBuffer()), blobs[i].bytes);
   }
   const missing = await f.request(
     "/v1/blobs/missing",
     json({ blobs: blobs.map((b) => ({ digest: b.digest, size: b.bytes.byteLength })) }),
   );
   assert.deepEqual(await missing.json(), { missing: [] });
+  const packs = [...Deno.readDirSync(join(f.dir, "blobs", "packs"))].map((e) => e.name);
+  assert.equal(packs.filter((name) => name.endsWith(".pack")).length, 1);
 });
 
 Deno.test("POST /v1/blobs/batch answers each blob: stored, already stored, digest mismatch, too large", async () => {
@@ -125,7 +127,7 @@ Deno.test("POST /v1/blobs/batch refuses another content type with 400", async ()
   assert.match(body.detail, /application\/vnd\.putplace\.blob-batch/);
 });
 
-Deno.test("POST /v1/blobs/batch refuses broken framing with 400; blobs before the break stay stored", async () => {
+Deno.test("POST /v1/blobs/batch refuses broken framing with 400 and stores none of its blobs", async () => {
   await using f = await v1Fixture();
   const good = blob("good one");
   const framed = new Uint8Array([
@@ -134,7 +136,8 @@ Deno.test("POST /v1/blobs/batch refuses broken framing with 400; blobs before th
   ]);
   const body = await problem(await f.request("/v1/blobs/batch", batch(framed)), 400);
   assert.match(body.detail, /Malformed blob batch: frame 1/);
-  assert.equal(await f.stores.metadata.blobs.has(good.digest), true);
+  assert.equal(await f.stores.metadata.blobs.has(good.digest), false);
+  assert.equal(await f.stores.blobs.has(good.digest), false);
   const truncated = encodeFrames([blob("cut short")]).subarray(0, 70);
   await problem(await f.request("/v1/blobs/batch", batch(truncated)), 400);
   assert.deepEqual(f.internalErrors, []);

@@ -1,5 +1,6 @@
 /**
- * Filesystem blob store: `<root>/<first two hex>/<digest>`.
+ * Filesystem blob store: `<root>/<first two hex>/<digest>`, and packs for the blobs of
+ * small-blob batches (see `fs_packs.ts`).
  *
  * `put` writes a private temporary file in the blob's own directory while hashing,
  * verifies digest and size, fsyncs it, then publishes it with `link()` (which never
@@ -8,12 +9,17 @@
  */
 import { join } from "node:path";
 import { randomBytes } from "node:crypto";
-import { type Digest, DigestWriter } from "../digest.ts";
+import { bytesMismatch, type Digest, DigestWriter, verifyStream } from "../digest.ts";
 import { AppError, short } from "../errors.ts";
 import { blobKey } from "./_layout.ts";
+import { fileSlice } from "./file_slice.ts";
+import { describe, unavailable } from "./fs_errors.ts";
+import { Packs } from "./fs_packs.ts";
 import {
+  type BlobBytes,
   type BlobStore,
   type ByteRange,
+  type PutManyResult,
   type PutResult,
   resolveRange,
   type StoredBlob,
@@ -21,7 +27,6 @@ import {
 
 const TEMP_PREFIX = ".tmp-";
 const WRITE_BUFFER_BYTES = 1 << 20;
-const READ_CHUNK_BYTES = 256 * 1024;
 /** Temporary files older than this are left over from a crash and swept at open. */
 const STALE_TEMP_MS = 60 * 60 * 1000;
 
@@ -29,23 +34,24 @@ export async function openFsBlobStore(root: string): Promise<BlobStore> {
   try {
     await Deno.mkdir(root, { recursive: true });
     await sweepStaleTempFiles(root);
+    return new FsBlobStore(root, await Packs.open(root));
   } catch (error) {
     throw new AppError("unavailable", `Cannot use blob directory "${root}": ${describe(error)}`, {
       cause: error,
     });
   }
-  return new FsBlobStore(root);
 }
 
 class FsBlobStore implements BlobStore {
   readonly kind = "fs";
-  constructor(private readonly root: string) {}
+  constructor(private readonly root: string, private readonly packs: Packs) {}
 
   #path(digest: Digest): string {
     return join(this.root, blobKey(digest));
   }
 
   async has(digest: Digest): Promise<boolean> {
+    if (this.packs.has(digest)) return true;
     try {
       return (await Deno.stat(this.#path(digest))).isFile;
     } catch (error) {
@@ -59,6 +65,9 @@ class FsBlobStore implements BlobStore {
     size: number | undefined,
     body: ReadableStream<Uint8Array>,
   ): Promise<PutResult> {
+    if (this.packs.has(digest)) {
+      return { created: false, size: await verifyStream(digest, size, body) };
+    }
     const final = this.#path(digest);
     const dir = join(final, "..");
     const temp = join(dir, `${TEMP_PREFIX}${randomBytes(8).toString("hex")}`);
@@ -87,7 +96,48 @@ class FsBlobStore implements BlobStore {
     }
   }
 
+  /**
+   * Verified blobs not stored yet go to a pack, together; the file check is a synchronous
+   * stat on purpose: it is cheap, and an async one per tiny blob costs a thread handoff.
+   */
+  async putMany(blobs: readonly BlobBytes[]): Promise<PutManyResult[]> {
+    const results: PutManyResult[] = [];
+    const fresh = new Map<Digest, BlobBytes>();
+    for (const blob of blobs) {
+      const error = bytesMismatch(blob.digest, blob.bytes);
+      if (error) {
+        results.push({ error });
+        continue;
+      }
+      const created = !fresh.has(blob.digest) && !this.packs.has(blob.digest) &&
+        !this.#fileExists(blob.digest);
+      if (created) fresh.set(blob.digest, blob);
+      results.push({ created, size: blob.bytes.byteLength });
+    }
+    if (fresh.size > 0) await this.packs.append([...fresh.values()]);
+    return results;
+  }
+
+  #fileExists(digest: Digest): boolean {
+    try {
+      return Deno.statSync(this.#path(digest)).isFile;
+    } catch (error) {
+      if (error instanceof Deno.errors.NotFound) return false;
+      throw unavailable("read", error);
+    }
+  }
+
   async get(digest: Digest, range?: ByteRange): Promise<StoredBlob | null> {
+    const packed = this.packs.locate(digest);
+    if (packed) {
+      const resolved = this.#resolve(digest, packed.size, range);
+      const file = await this.packs.openAt(packed, resolved.start);
+      return {
+        size: packed.size,
+        range: resolved,
+        body: fileSlice(file, resolved.end - resolved.start + 1),
+      };
+    }
     let file: Deno.FsFile;
     try {
       file = await Deno.open(this.#path(digest), { read: true });
@@ -97,13 +147,7 @@ class FsBlobStore implements BlobStore {
     }
     try {
       const { size } = await file.stat();
-      const resolved = resolveRange(size, range);
-      if (resolved === "unsatisfiable") {
-        throw new AppError(
-          "invalid_input",
-          `Range starting at ${range?.start} is outside blob "${short(digest)}" of ${size} bytes`,
-        );
-      }
+      const resolved = this.#resolve(digest, size, range);
       if (resolved.start > 0) await file.seek(resolved.start, Deno.SeekMode.Start);
       return { size, range: resolved, body: fileSlice(file, resolved.end - resolved.start + 1) };
     } catch (error) {
@@ -112,7 +156,19 @@ class FsBlobStore implements BlobStore {
     }
   }
 
+  #resolve(digest: Digest, size: number, range: ByteRange | undefined) {
+    const resolved = resolveRange(size, range);
+    if (resolved === "unsatisfiable") {
+      throw new AppError(
+        "invalid_input",
+        `Range starting at ${range?.start} is outside blob "${short(digest)}" of ${size} bytes`,
+      );
+    }
+    return resolved;
+  }
+
   async delete(digest: Digest): Promise<void> {
+    this.packs.remove(digest);
     try {
       await Deno.remove(this.#path(digest));
     } catch (error) {
@@ -130,7 +186,9 @@ class FsBlobStore implements BlobStore {
     }
   }
 
-  async [Symbol.asyncDispose](): Promise<void> {}
+  async [Symbol.asyncDispose](): Promise<void> {
+    await this.packs.close();
+  }
 }
 
 /**
@@ -242,49 +300,6 @@ async function syncDirectory(dir: string): Promise<void> {
   }
 }
 
-function fileSlice(file: Deno.FsFile, length: number): ReadableStream<Uint8Array> {
-  let remaining = length;
-  let closed = false;
-  const close = () => {
-    if (!closed) {
-      closed = true;
-      file.close();
-    }
-  };
-  return new ReadableStream<Uint8Array>({
-    async pull(controller) {
-      if (remaining <= 0) {
-        close();
-        controller.close();
-        return;
-      }
-      const chunk = new Uint8Array(Math.min(READ_CHUNK_BYTES, remaining));
-      let n: number | null;
-      try {
-        n = await file.read(chunk);
-      } catch (error) {
-        close();
-        controller.error(unavailable("read", error));
-        return;
-      }
-      if (n === null) {
-        close();
-        controller.error(new AppError("internal", "Blob ended before its recorded size"));
-        return;
-      }
-      remaining -= n;
-      controller.enqueue(chunk.subarray(0, n));
-      if (remaining <= 0) {
-        close();
-        controller.close();
-      }
-    },
-    cancel() {
-      close();
-    },
-  });
-}
-
 async function sweepStaleTempFiles(root: string): Promise<void> {
   const cutoff = Date.now() - STALE_TEMP_MS;
   for await (const shard of Deno.readDir(root)) {
@@ -296,18 +311,4 @@ async function sweepStaleTempFiles(root: string): Promise<void> {
       if (info && (info.mtime?.getTime() ?? 0) < cutoff) await Deno.remove(path).catch(() => {});
     }
   }
-}
-
-function unavailable(action: string, error: unknown): AppError {
-  return new AppError("unavailable", `Blob store cannot ${action}: ${describe(error)}`, {
-    cause: error,
-  });
-}
-
-/** Error class name only: never a path or an OS message with paths in it. */
-function describe(error: unknown): string {
-  if (error instanceof Deno.errors.PermissionDenied) return "permission denied";
-  if (error instanceof Deno.errors.NotFound) return "not found";
-  if (error instanceof Error) return error.name;
-  return "unknown error";
 }

@@ -8,7 +8,8 @@
  * all succeed and leave one blob. Absence is a value (`false` / `null`); failure throws
  * `AppError`. Every adapter passes `tests/blob_store_contract.ts`.
  */
-import type { Digest } from "../digest.ts";
+import { bytesMismatch, type Digest } from "../digest.ts";
+import type { AppError } from "../errors.ts";
 import { openFsBlobStore } from "./fs.ts";
 import type { S3BlobStoreConfig } from "./s3.ts";
 
@@ -33,6 +34,15 @@ export interface PutResult {
   size: number;
 }
 
+/** A small blob whose bytes are in memory (one blob of a small-blob batch). */
+export interface BlobBytes {
+  digest: Digest;
+  bytes: Uint8Array;
+}
+
+/** One blob's result in `putMany`: stored (or already there), or why not. */
+export type PutManyResult = PutResult | { error: AppError };
+
 export interface BlobStore extends AsyncDisposable {
   readonly kind: string;
   has(digest: Digest): Promise<boolean>;
@@ -45,6 +55,14 @@ export interface BlobStore extends AsyncDisposable {
     size: number | undefined,
     body: ReadableStream<Uint8Array>,
   ): Promise<PutResult>;
+  /**
+   * Stores small in-memory blobs together, each verified like `put`: one result per blob,
+   * in order; a blob whose bytes do not hash to its digest gets `digest_mismatch` and
+   * does not fail the others. All are durable before it returns, made so together where
+   * the store can (fs: one pack append and one sync for the whole call). A store-wide
+   * failure (disk full, unreachable server) throws.
+   */
+  putMany(blobs: readonly BlobBytes[]): Promise<PutManyResult[]>;
   /** `invalid_input` when the range starts past the end of the blob. */
   get(digest: Digest, range?: ByteRange): Promise<StoredBlob | null>;
   delete(digest: Digest): Promise<void>;
@@ -76,4 +94,57 @@ export function resolveRange(
   const end = Math.min(range.end ?? size - 1, size - 1);
   if (end < range.start) return "unsatisfiable";
   return { start: range.start, end };
+}
+
+/**
+ * `putMany` for a store without a cheaper way: each blob through `put`, `concurrency` at a
+ * time. A blob's own error (mismatch) is its result; a store-wide failure throws.
+ */
+export async function putEach(
+  store: BlobStore,
+  blobs: readonly BlobBytes[],
+  concurrency: number,
+): Promise<PutManyResult[]> {
+  const results: PutManyResult[] = new Array(blobs.length);
+  // Each blob is checked first; a digest twice in one call is then put once, and its
+  // repeats are "already stored".
+  const first = new Map<Digest, number>();
+  blobs.forEach((blob, index) => {
+    const error = bytesMismatch(blob.digest, blob.bytes);
+    if (error) results[index] = { error };
+    else if (!first.has(blob.digest)) first.set(blob.digest, index);
+  });
+  const todo = [...first.values()];
+  let next = 0;
+  let failure: { error: unknown } | undefined;
+  const worker = async () => {
+    while (next < todo.length && !failure) {
+      const index = todo[next++];
+      const { digest, bytes } = blobs[index];
+      try {
+        results[index] = await store.put(digest, bytes.byteLength, streamOfBytes(bytes));
+      } catch (error) {
+        failure ??= { error };
+      }
+    }
+  };
+  // Every put has ended before this returns or throws.
+  await Promise.all(Array.from({ length: Math.min(concurrency, todo.length) }, worker));
+  if (failure) throw failure.error;
+  blobs.forEach((blob, index) => {
+    const at = first.get(blob.digest);
+    if (results[index] || at === undefined) return;
+    results[index] = { created: false, size: blob.bytes.byteLength };
+  });
+  return results;
+}
+
+/** A stream of one in-memory chunk. */
+export function streamOfBytes(bytes: Uint8Array): ReadableStream<Uint8Array> {
+  return new ReadableStream({
+    start(controller) {
+      if (bytes.byteLength > 0) controller.enqueue(bytes);
+      controller.close();
+    },
+  });
 }

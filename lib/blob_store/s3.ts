@@ -24,8 +24,11 @@ import type { Digest } from "../digest.ts";
 import { AppError, short } from "../errors.ts";
 import { blobKey } from "./_layout.ts";
 import {
+  type BlobBytes,
   type BlobStore,
   type ByteRange,
+  putEach,
+  type PutManyResult,
   type PutResult,
   resolveRange,
   type StoredBlob,
@@ -64,6 +67,8 @@ export const S3_DEFAULTS = {
 
 /** How long to wait for a TCP connection to the endpoint. */
 const CONNECT_TIMEOUT_MS = 5_000;
+/** Puts in flight at once for `putMany`. */
+const PUT_MANY_CONCURRENCY = 16;
 
 export async function openS3BlobStore(config: S3BlobStoreConfig): Promise<BlobStore> {
   const client = new S3Client({
@@ -204,6 +209,11 @@ class S3BlobStore implements BlobStore {
       if (isNotFound(error)) return null;
       throw unavailable("read", error, this.#bucket);
     }
+  }
+
+  /** S3 has no cheaper way to store many objects: each is a verified `put`. */
+  putMany(blobs: readonly BlobBytes[]): Promise<PutManyResult[]> {
+    return putEach(this, blobs, PUT_MANY_CONCURRENCY);
   }
 
   async delete(digest: Digest): Promise<void> {

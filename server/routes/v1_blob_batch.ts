@@ -1,23 +1,21 @@
 /**
  * Small-blob batch upload, `POST /v1/blobs/batch`: many small blobs in one request in the
- * `application/vnd.putplace.blob-batch` framing. Each blob is verified against its digest
- * and stored through the blob store; the stores run concurrently so their fsyncs are
- * committed together by the filesystem journal (group commit) instead of one sequential
- * fsync round per tiny file. The answer comes only after every blob is durable, with one
- * result per blob.
+ * `application/vnd.putplace.blob-batch` framing. Each blob is verified against its digest;
+ * the blobs are stored together (`storeBlobs`: on the fs store, one pack append and one
+ * sync for the whole batch, group-committed with concurrent batches) instead of one fsync
+ * round per tiny file. The answer comes only after every blob is durable, with one result
+ * per blob.
  */
 import { Hono } from "hono";
 import { z } from "zod";
-import { storeBlobByDigest, type Stores } from "../../lib/dedup.ts";
-import { AppError, isAppError } from "../../lib/errors.ts";
+import { storeBlobs, type Stores } from "../../lib/dedup.ts";
+import type { PutManyResult } from "../../lib/blob_store/mod.ts";
+import { AppError } from "../../lib/errors.ts";
 import { apiKeyAuth, type AuthEnv } from "../middleware/api_key_auth.ts";
 import { limitedStream } from "../limited_body.ts";
 import type { Limits } from "../limits.ts";
 import { BLOB_BATCH_CONTENT_TYPE, type Frame, readFrames } from "../blob_batch_framing.ts";
 import { AUTH_PROBLEMS, type DocumentedRoutes, problems } from "../openapi.ts";
-
-/** Blob stores in flight at once within one batch. */
-const CONCURRENT_STORES = 64;
 
 export const blobBatchOutcomes = [
   "stored",
@@ -56,32 +54,24 @@ export function v1BlobBatchRoutes(stores: Stores, limits: Limits): DocumentedRou
     }
     const body = limitedStream(c.req.raw, limits.maxBlobBatchBytes);
     const results: BlobBatchResult[] = [];
-    const inFlight = new Set<Promise<void>>();
-    try {
-      for await (
-        const frame of readFrames(body, {
-          maxBlobBytes: limits.maxBlobBatchBlobBytes,
-          maxCount: limits.maxBlobBatchCount,
-        })
-      ) {
-        if ("tooLarge" in frame) {
-          results[frame.index] = resultOf(frame, "too_large", {
-            message: `Blob of ${frame.size} bytes is over the batch cap of ` +
-              `${limits.maxBlobBatchBlobBytes} bytes; upload it alone`,
-          });
-          continue;
-        }
-        if (inFlight.size >= CONCURRENT_STORES) await Promise.race(inFlight);
-        const task = store(stores, frame).then((result) => {
-          results[frame.index] = result;
+    const blobs: Extract<Frame, { bytes: Uint8Array }>[] = [];
+    for await (
+      const frame of readFrames(body, {
+        maxBlobBytes: limits.maxBlobBatchBlobBytes,
+        maxCount: limits.maxBlobBatchCount,
+      })
+    ) {
+      if ("tooLarge" in frame) {
+        results[frame.index] = resultOf(frame, "too_large", {
+          message: `Blob of ${frame.size} bytes is over the batch cap of ` +
+            `${limits.maxBlobBatchBlobBytes} bytes; upload it alone`,
         });
-        inFlight.add(task);
-        task.finally(() => inFlight.delete(task));
-      }
-    } finally {
-      // Never answer (or fail) while stores are still writing.
-      await Promise.all(inFlight);
+      } else blobs.push(frame);
     }
+    const stored = await storeBlobs(stores, blobs);
+    blobs.forEach((frame, i) => {
+      results[frame.index] = resultOfStore(frame, stored[i]);
+    });
     const counts: Record<Outcome, number> = {
       stored: 0,
       already_stored: 0,
@@ -106,7 +96,7 @@ export function v1BlobBatchRoutes(stores: Stores, limits: Limits): DocumentedRou
         `${limits.maxBlobBatchBlobBytes} bytes each, ${limits.maxBlobBatchBytes} bytes in all. ` +
         "Every blob is verified against its digest; all are durable before the answer. A " +
         "blob over the per-blob cap is skipped (`too_large`); broken framing fails the " +
-        "request (blobs already stored stay stored).",
+        "request and stores none of its blobs.",
       scope: "write",
       requestBody: {
         content: {
@@ -128,25 +118,12 @@ export function v1BlobBatchRoutes(stores: Stores, limits: Limits): DocumentedRou
   };
 }
 
-async function store(
-  stores: Stores,
-  frame: Extract<Frame, { bytes: Uint8Array }>,
-): Promise<BlobBatchResult> {
-  try {
-    const { created } = await storeBlobByDigest(stores, frame.digest, streamOf(frame.bytes), {
-      size: frame.size,
-    });
-    return resultOf(frame, created ? "stored" : "already_stored");
-  } catch (error) {
-    if (isAppError(error) && error.code === "digest_mismatch") {
-      return resultOf(frame, "digest_mismatch", { message: error.message });
-    }
-    // AppError messages never carry internals; anything else is reported generically.
-    const message = isAppError(error) && error.code !== "internal"
-      ? error.message
-      : "Internal error: the blob could not be stored";
-    return resultOf(frame, "failed", { message });
-  }
+function resultOfStore(frame: Frame, result: PutManyResult): BlobBatchResult {
+  if (!("error" in result)) return resultOf(frame, result.created ? "stored" : "already_stored");
+  const { error } = result;
+  return resultOf(frame, error.code === "digest_mismatch" ? "digest_mismatch" : "failed", {
+    message: error.message,
+  });
 }
 
 function resultOf(
@@ -155,13 +132,4 @@ function resultOf(
   extra: { message?: string } = {},
 ): BlobBatchResult {
   return { index: frame.index, digest: frame.digest, size: frame.size, outcome, ...extra };
-}
-
-function streamOf(bytes: Uint8Array): ReadableStream<Uint8Array> {
-  return new ReadableStream({
-    start(controller) {
-      if (bytes.byteLength > 0) controller.enqueue(bytes);
-      controller.close();
-    },
-  });
 }
