@@ -71,3 +71,27 @@ Deno.test("every /v1 route answers malformed requests with a 4xx problem and log
   }
   assert.deepEqual(f.internalErrors, []);
 });
+
+Deno.test("a documented /v1 path asked with a method it lacks is 405 with an Allow header; unknown paths stay 404", async () => {
+  await using f = await v1Fixture();
+  const cases: [string, string, string][] = [
+    ["DELETE", "/v1/blobs/batch", "POST"],
+    ["POST", `/v1/blobs/${DIGEST}`, "GET, HEAD, PUT"],
+    ["GET", "/v1/files/batch", "POST"],
+    ["PUT", "/v1", "GET, HEAD"],
+    ["PATCH", "/v1/openapi.json", "GET, HEAD"],
+  ];
+  for (const [method, path, allow] of cases) {
+    const response = await f.request(path, { method, body: method === "GET" ? undefined : "x" });
+    assert.equal(response.status, 405, `${method} ${path}`);
+    assert.equal(response.headers.get("allow"), allow, `${method} ${path}`);
+    assert.equal(response.headers.get("content-type"), "application/problem+json");
+    const body = await response.json();
+    assert.equal(body.status, 405);
+    assert.match(body.detail, new RegExp(`Method ${method} is not allowed`));
+  }
+  const unknown = await f.request("/v1/nothing-here", { method: "DELETE" });
+  assert.equal(unknown.status, 404);
+  await unknown.body?.cancel();
+  assert.deepEqual(f.internalErrors, []);
+});

@@ -4,6 +4,7 @@
  * (generated from the zod schemas the routes validate with). Both are open without a key:
  * they describe the server, nothing in it.
  */
+import { answerMethodNotAllowed } from "../method_not_allowed.ts";
 import { Hono } from "hono";
 import { z } from "zod";
 import type { Stores } from "../../lib/dedup.ts";
@@ -122,5 +123,6 @@ export function v1Routes(deps: V1Deps): Hono<AuthEnv> {
       }),
     ));
   for (const resource of resources) app.route("/", resource.routes);
+  answerMethodNotAllowed(app, operations);
   return app;
 }
