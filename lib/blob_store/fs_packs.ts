@@ -171,7 +171,7 @@ export class Packs {
         for (const [digest, at, size] of rows) this.#insert.run(digest, writer.name, at, size);
         this.#db.exec("COMMIT");
       } catch (error) {
-        this.#db.exec("ROLLBACK");
+        if (this.#db.isTransaction) this.#db.exec("ROLLBACK");
         throw error;
       }
     });
