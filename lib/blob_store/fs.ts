@@ -87,6 +87,28 @@ class FsBlobStore implements BlobStore {
     }
   }
 
+  async adopt(digest: Digest, size: number, path: string): Promise<PutResult | null> {
+    const final = this.#path(digest);
+    const dir = join(final, "..");
+    try {
+      let created: boolean;
+      try {
+        created = await publish(path, final);
+      } catch (error) {
+        if (!(error instanceof Deno.errors.NotFound)) throw error;
+        await Deno.mkdir(dir, { recursive: true });
+        created = await publish(path, final);
+      }
+      if (created) await syncDirectory(dir);
+      return { created, size };
+    } catch (error) {
+      // Another filesystem, or one without hard links: the caller copies instead.
+      const code = (error as { code?: unknown }).code;
+      if (code === "EXDEV" || code === "EPERM" || code === "ENOTSUP") return null;
+      throw unavailable("write", error);
+    }
+  }
+
   async get(digest: Digest, range?: ByteRange): Promise<StoredBlob | null> {
     let file: Deno.FsFile;
     try {
