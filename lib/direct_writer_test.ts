@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { PartWriter, STAGE_BYTES } from "./part_writer.ts";
+import { DirectWriter, STAGE_BYTES } from "./direct_writer.ts";
 
 function bytesOf(length: number, seed: number): Uint8Array {
   const bytes = new Uint8Array(length);
@@ -26,11 +26,11 @@ async function withFile(
   }
 }
 
-Deno.test("PartWriter appends every byte in order from an unaligned offset, in chunks of any size", async () => {
+Deno.test("DirectWriter appends every byte in order from an unaligned offset, in chunks of any size", async () => {
   const head = bytesOf(5_000, 1);
   const body = bytesOf(2 * STAGE_BYTES + 12_345, 2);
   await withFile(head, async (path) => {
-    const writer = await PartWriter.open(path, head.byteLength);
+    const writer = await DirectWriter.open(path, head.byteLength);
     try {
       const sizes = [1, 100, 4095, 70_000, STAGE_BYTES, 3];
       let offset = 0;
@@ -50,12 +50,12 @@ Deno.test("PartWriter appends every byte in order from an unaligned offset, in c
   });
 });
 
-Deno.test("PartWriter.finish() writes a tail shorter than a block, and a later writer continues after it", async () => {
+Deno.test("DirectWriter.finish() writes a tail shorter than a block, and a later writer continues after it", async () => {
   const first = bytesOf(STAGE_BYTES + 777, 3);
   const second = bytesOf(9_999, 4);
   await withFile(new Uint8Array(0), async (path) => {
     for (const [position, bytes] of [[0, first], [first.byteLength, second]] as const) {
-      const writer = await PartWriter.open(path, position);
+      const writer = await DirectWriter.open(path, position);
       try {
         await writer.write(bytes);
         await writer.finish();
@@ -70,10 +70,10 @@ Deno.test("PartWriter.finish() writes a tail shorter than a block, and a later w
   });
 });
 
-Deno.test("PartWriter.close() without finish() leaves at most the bytes given, in order", async () => {
+Deno.test("DirectWriter.close() without finish() leaves at most the bytes given, in order", async () => {
   const bytes = bytesOf(3 * STAGE_BYTES + 10, 5);
   await withFile(new Uint8Array(0), async (path) => {
-    const writer = await PartWriter.open(path, 0);
+    const writer = await DirectWriter.open(path, 0);
     await writer.write(bytes);
     await writer.close();
     const kept = await Deno.readFile(path);

@@ -1,12 +1,12 @@
 /**
- * Sequential writes to the part file of a resumable upload that bypass the page cache
- * (`O_DIRECT`) where the filesystem allows it, and fall back to ordinary writes where it
- * does not.
+ * Sequential writes of a large file (the part of a resumable upload on the server, a
+ * download on the client) that bypass the page cache (`O_DIRECT`) where the filesystem
+ * allows it, and fall back to ordinary writes where it does not.
  *
  * Why: on some machines (VMs whose guest memory is faulted in on first touch) filling
  * fresh page-cache pages costs the kernel more than the disk: buffered writes there reach
- * ~400 MB/s, direct ones 1.5-2 GB/s. A large upload is written once and read rarely, so
- * caching it buys nothing.
+ * ~400 MB/s, direct ones 1.5-2 GB/s. A large file written once is rarely read back at
+ * once, so caching it buys little.
  *
  * Bytes are staged in two page-aligned buffers (WebAssembly memories, which are always
  * page-aligned; direct I/O needs aligned memory, file offsets and lengths): while one is
@@ -72,7 +72,7 @@ function isInvalidArgument(error: unknown): boolean {
   return error instanceof Error && (error as { code?: unknown }).code === "EINVAL";
 }
 
-export class PartWriter {
+export class DirectWriter {
   readonly #buffered: number;
   #direct: number | null;
   /** File position of the next byte given to `write`. */
@@ -95,7 +95,7 @@ export class PartWriter {
   }
 
   /** Opens an existing file to write from `position` on (its current end). */
-  static async open(path: string, position: number): Promise<PartWriter> {
+  static async open(path: string, position: number): Promise<DirectWriter> {
     const buffered = await openFd(path, fs.constants.O_WRONLY);
     let direct: number | null = null;
     const flag = directFlag();
@@ -103,7 +103,7 @@ export class PartWriter {
       // Filesystems without direct I/O (tmpfs, some network ones) refuse it at open.
       direct = await openFd(path, fs.constants.O_WRONLY | flag).catch(() => null);
     }
-    return new PartWriter(buffered, direct, position);
+    return new DirectWriter(buffered, direct, position);
   }
 
   /** Whether whole blocks bypass the page cache. */
