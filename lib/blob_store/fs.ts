@@ -126,6 +126,11 @@ class FsBlobStore implements BlobStore {
           `Range starting at ${range?.start} is outside blob "${short(digest)}" of ${size} bytes`,
         );
       }
+      // The whole blob: the file's own stream, which Deno.serve sends without copying
+      // chunks through JavaScript (and which closes the file at its end).
+      if (resolved.start === 0 && resolved.end === size - 1) {
+        return { size, range: resolved, body: file.readable };
+      }
       if (resolved.start > 0) await file.seek(resolved.start, Deno.SeekMode.Start);
       return { size, range: resolved, body: fileSlice(file, resolved.end - resolved.start + 1) };
     } catch (error) {
