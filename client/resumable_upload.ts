@@ -2,9 +2,10 @@
  * A large blob sent through a /v1 resumable upload: `POST /v1/uploads`, then one `PATCH`
  * that streams the rest of the file from the server's offset (over node:http, see
  * `streamed_request.ts`; `buffer` is cut in a few slots that are read while the others
- * are being sent, so memory stays fixed). When an append fails (the connection dropped, a 5xx, a timeout), the client asks the server how
- * much it holds (`HEAD`, with the usual retries) and continues from there. Failures
- * without progress are bounded by the retry policy; any progress resets the count.
+ * are being sent, so memory stays fixed). When an append fails (the connection dropped,
+ * a 5xx, a timeout), the client asks the server how much it holds (`HEAD`, with the usual
+ * retries) and continues from there. Failures without progress are bounded by the retry
+ * policy; any progress resets the count.
  *
  * The bytes are verified as they are read (`VerifiedPieces`: when resuming, the part
  * already sent is read and hashed again, not sent), and the last piece goes out only if

@@ -16,7 +16,7 @@ async function withFile(
   initial: Uint8Array,
   use: (path: string) => Promise<void>,
 ): Promise<void> {
-  const dir = await Deno.makeTempDir({ prefix: "part-writer-" });
+  const dir = await Deno.makeTempDir({ prefix: "direct-writer-" });
   try {
     const path = join(dir, "upload.part");
     await Deno.writeFile(path, initial);
@@ -80,4 +80,38 @@ Deno.test("DirectWriter.close() without finish() leaves at most the bytes given,
     assert.ok(kept.byteLength <= bytes.byteLength);
     assert.deepEqual(kept, bytes.subarray(0, kept.byteLength));
   });
+});
+
+/** The type of the filesystem holding `path` (the longest mount point above it). */
+function filesystemOf(path: string): string | null {
+  try {
+    let best: { point: string; type: string } | null = null;
+    for (const line of Deno.readTextFileSync("/proc/mounts").split("\n")) {
+      const [, point, type] = line.split(" ");
+      if (
+        !point || !(path === point || path.startsWith(point.endsWith("/") ? point : `${point}/`))
+      ) continue;
+      if (!best || point.length > best.point.length) best = { point, type };
+    }
+    return best?.type ?? null;
+  } catch {
+    return null;
+  }
+}
+
+const tempFs = filesystemOf(Deno.realPathSync(Deno.env.get("TMPDIR") ?? "/tmp"));
+
+Deno.test({
+  name: "DirectWriter bypasses the page cache on ext4 and xfs",
+  ignore: tempFs !== "ext4" && tempFs !== "xfs",
+  async fn() {
+    await withFile(new Uint8Array(0), async (path) => {
+      const writer = await DirectWriter.open(path, 0);
+      try {
+        assert.equal(writer.direct, true);
+      } finally {
+        await writer.close();
+      }
+    });
+  },
 });
