@@ -126,18 +126,22 @@ export const getCommand: Command = {
           }
         }
       }
-      if (output !== undefined) {
+      // A regular file is written past the page cache; a device or pipe as before.
+      if (output !== undefined && file !== null && (await file.stat()).isFile) {
         writer = { current: await openWriter(output, offset) };
       }
-      const sink: DownloadSink = writer === null || output === undefined
-        ? stdoutSink()
-        : directSink(output, writer);
+      const sink: DownloadSink = writer !== null && output !== undefined
+        ? directSink(output, writer)
+        : file !== null
+        ? fileSink(file)
+        : stdoutSink();
       const size = await downloadBlob(api, digest, sink, {
         offset,
         hash,
         size: known,
         signal: interrupt,
       });
+      // Durable when it is a regular file; a device or a pipe has nothing to sync (EINVAL).
       await writer?.current.finish();
       if (!config.quiet) {
         terminal.err(
@@ -201,6 +205,19 @@ async function openWriter(path: string, position: number): Promise<DirectWriter>
   } catch (error) {
     throw new AppError("invalid_input", `Cannot write "${path}"`, { cause: error });
   }
+}
+
+function fileSink(file: Deno.FsFile): DownloadSink {
+  return {
+    async write(bytes) {
+      let offset = 0;
+      while (offset < bytes.byteLength) offset += await file.write(bytes.subarray(offset));
+    },
+    async restart() {
+      await file.truncate(0);
+      await file.seek(0, Deno.SeekMode.Start);
+    },
+  };
 }
 
 /** The output file, written past the page cache (see `DirectWriter`). */
