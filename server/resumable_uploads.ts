@@ -3,11 +3,14 @@
  *
  * An upload is created for a digest and size, then appended to at its current offset
  * by any number of requests; each append makes its bytes durable (fsync) before it is
- * acknowledged, and a request cut off keeps the bytes that arrived. When the offset
- * reaches the size, the bytes are published through the blob store (`storeBlob`, which
- * verifies the digest) and the upload is gone; bytes that do not hash to the digest
- * discard the upload. Uploads untouched for `expirySeconds` are removed by
- * `sweepExpiredUploads`.
+ * acknowledged, and a request cut off keeps the bytes that arrived. The bytes are hashed
+ * as they arrive (the hash so far is kept in memory between appends; after a restart the
+ * part is read once to rebuild it) and written past the page cache (`DirectWriter`).
+ * When the offset reaches the size, the hash is checked against the digest and the
+ * durable part is published: adopted by the blob store in place when it can (fs, same
+ * filesystem: a hard link, no copy), else streamed through `storeBlob` (S3). Then the
+ * upload is gone; bytes that do not hash to the digest discard the upload. Uploads
+ * untouched for `expirySeconds` are removed by `sweepExpiredUploads`.
  *
  * On disk, in the directory given: `<id>.json` (digest, size, creation time; written
  * atomically, its presence is the upload's existence) and `<id>.part` (the bytes so far;
