@@ -111,6 +111,16 @@ export class ApiClient implements Disposable {
     }
   }
 
+  /**
+   * Whether an `Attempt.stream` body goes out over node:http (plain http, no injected
+   * fetch). Over https it would not: node:https in Deno 2.9.6 ignores `DENO_CERT` and
+   * `--cert`, which fetch honours, so a private CA would break it; such bodies then go
+   * through fetch as a stream (slow for large bodies: send pieces instead).
+   */
+  get streamsBodies(): boolean {
+    return this.#httpClient !== null && this.baseUrl.startsWith("http:");
+  }
+
   /** `GET /health`: resolves when the server is up and its stores answer. */
   async health(signal?: AbortSignal): Promise<void> {
     await this.send("GET /health", () => ({ url: `${this.baseUrl}/health`, init: {} }), {
@@ -245,9 +255,9 @@ export class ApiClient implements Disposable {
         const { stream } = attempt;
         const response = stream === undefined
           ? await this.#fetch(attempt.url, init)
-          : this.#httpClient === null
-          ? await this.#fetch(attempt.url, { ...init, body: streamOf(stream) })
-          : await streamedRequest(attempt.url, { ...init, method: init.method ?? "PUT" }, stream);
+          : this.streamsBodies
+          ? await streamedRequest(attempt.url, { ...init, method: init.method ?? "PUT" }, stream)
+          : await this.#fetch(attempt.url, { ...init, body: streamOf(stream) });
         touch();
         if (response.ok) return await options.accept(response);
         failure = await errorOf(response, label);

@@ -2,7 +2,8 @@
  * A large blob sent through a /v1 resumable upload: `POST /v1/uploads`, then one `PATCH`
  * that streams the rest of the file from the server's offset (over node:http, see
  * `streamed_request.ts`; `buffer` is cut in a few slots that are read while the others
- * are being sent, so memory stays fixed). When an append fails (the connection dropped,
+ * are being sent, so memory stays fixed). Where bodies cannot be streamed that way
+ * (https, an injected fetch), one `PATCH` per piece of `buffer`'s size instead. When an append fails (the connection dropped,
  * a 5xx, a timeout), the client asks the server how much it holds (`HEAD`, with the usual
  * retries) and continues from there. Failures without progress are bounded by the retry
  * policy; any progress resets the count.
@@ -66,14 +67,19 @@ export async function resumableUpload(
           }),
       };
       let reason: string;
+      // Without streamed bodies (https, an injected fetch): one piece of `buffer` per PATCH,
+      // read and verified before it is sent.
+      const piece = v1.streamsBodies ? null : await pieces.next(buffer);
       try {
-        const answer = await v1.appendStreamed(
-          location,
-          offset,
-          body,
-          () => bodyFailed ? bodyFailure : undefined,
-          signal,
-        );
+        const answer = piece === null
+          ? await v1.appendStreamed(
+            location,
+            offset,
+            body,
+            () => bodyFailed ? bodyFailure : undefined,
+            signal,
+          )
+          : await v1.appendUpload(location, offset, piece, signal);
         if (answer.complete) {
           done = true;
           return "stored";

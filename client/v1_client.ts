@@ -288,6 +288,11 @@ export class V1Client {
     });
   }
 
+  /** Whether `appendStreamed` streams its body (see `ApiClient.streamsBodies`). */
+  get streamsBodies(): boolean {
+    return this.#api.streamsBodies;
+  }
+
   /**
    * `PATCH /v1/uploads/{id}` with a body written from reused buffers (see
    * `StreamedBody`), in one attempt; `bodyFailure` tells the body's own failure (the file
