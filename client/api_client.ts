@@ -23,6 +23,7 @@ import {
 } from "../lib/models/file.ts";
 import { problemSchema } from "../lib/models/problem.ts";
 import { VERSION } from "../lib/version.ts";
+import { type StreamedBody, streamedRequest, streamOf } from "./streamed_request.ts";
 import { backoffDelay, DEFAULT_RETRY, retryAfterMs, type RetryPolicy, sleep } from "./retry.ts";
 
 export interface ApiClientOptions {
@@ -78,6 +79,8 @@ const ERROR_BODY_LIMIT = 64 * 1024;
 export interface Attempt {
   url: string;
   init: RequestInit;
+  /** A body written from reused buffers (large uploads), sent instead of `init.body`. */
+  stream?: StreamedBody;
   /** The request body's own failure, if it failed (never retried). */
   bodyFailure?: () => unknown;
   /** Releases the body source after the attempt. */
@@ -106,6 +109,16 @@ export class ApiClient implements Disposable {
       this.#httpClient = client;
       this.#fetch = (input, init) => fetch(input, { ...init, client });
     }
+  }
+
+  /**
+   * Whether an `Attempt.stream` body goes out over node:http (plain http, no injected
+   * fetch). Over https it would not: node:https in Deno 2.9.6 ignores `DENO_CERT` and
+   * `--cert`, which fetch honours, so a private CA would break it; such bodies then go
+   * through fetch as a stream (slow for large bodies: send pieces instead).
+   */
+  get streamsBodies(): boolean {
+    return this.#httpClient !== null && this.baseUrl.startsWith("http:");
   }
 
   /** `GET /health`: resolves when the server is up and its stores answer. */
@@ -238,11 +251,13 @@ export class ApiClient implements Disposable {
         const headers = new Headers(attempt.init.headers);
         headers.set("x-api-key", this.#apiKey);
         headers.set("user-agent", `ppclient/${VERSION}`);
-        const response = await this.#fetch(attempt.url, {
-          ...attempt.init,
-          headers,
-          signal: controller.signal,
-        });
+        const init = { ...attempt.init, headers, signal: controller.signal };
+        const { stream } = attempt;
+        const response = stream === undefined
+          ? await this.#fetch(attempt.url, init)
+          : this.streamsBodies
+          ? await streamedRequest(attempt.url, { ...init, method: init.method ?? "PUT" }, stream)
+          : await this.#fetch(attempt.url, { ...init, body: streamOf(stream) });
         touch();
         if (response.ok) return await options.accept(response);
         failure = await errorOf(response, label);

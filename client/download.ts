@@ -8,9 +8,14 @@
 import { createHash, type Hash } from "node:crypto";
 import type { Digest } from "../lib/digest.ts";
 import { AppError, short } from "../lib/errors.ts";
+import { chunksOf } from "../lib/body_chunks.ts";
 import type { ApiClient } from "./api_client.ts";
 
+/** The reused buffer the response body is read into. */
+const READ_BUFFER_BYTES = 1024 * 1024;
+
 export interface DownloadSink {
+  /** Takes the bytes, which are only valid until it resolves (their buffer is reused). */
   write(bytes: Uint8Array): Promise<void>;
   /** Drops everything written (the server sent the whole blob after all). */
   restart(): Promise<void>;
@@ -70,18 +75,26 @@ export async function downloadBlob(
           size = Number(response.headers.get("content-length") ?? Number.NaN);
         }
         if (!response.body) return;
-        for await (const chunk of response.body) {
-          touch();
-          hash.update(chunk);
-          try {
-            await sink.write(chunk);
-          } catch (error) {
-            throw new AppError("internal", `Cannot write the download: ${describe(error)}`, {
-              cause: error,
-            });
+        const chunks = chunksOf(response.body, READ_BUFFER_BYTES);
+        try {
+          for (let chunk = await chunks.next(); chunk !== null; chunk = await chunks.next()) {
+            touch();
+            hash.update(chunk);
+            try {
+              await sink.write(chunk);
+            } catch (error) {
+              throw new AppError("internal", `Cannot write the download: ${describe(error)}`, {
+                cause: error,
+              });
+            }
+            written += chunk.byteLength;
+            options.onBytes?.(chunk.byteLength);
           }
-          written += chunk.byteLength;
-          options.onBytes?.(chunk.byteLength);
+        } catch (error) {
+          await chunks.cancel();
+          throw error;
+        } finally {
+          chunks.release();
         }
       },
     });

@@ -1,9 +1,12 @@
 /**
  * A large blob sent through a /v1 resumable upload: `POST /v1/uploads`, then one `PATCH`
- * per piece (the size of `buffer`, bytes in memory) from the server's offset. When an
- * append fails (the connection dropped, a 5xx, a timeout), the client asks the server how
- * much it holds (`HEAD`, with the usual retries) and continues from there. Failures
- * without progress are bounded by the retry policy; any progress resets the count.
+ * that streams the rest of the file from the server's offset (over node:http, see
+ * `streamed_request.ts`; `buffer` is cut in a few slots that are read while the others
+ * are being sent, so memory stays fixed). Where bodies cannot be streamed that way
+ * (https, an injected fetch), one `PATCH` per piece of `buffer`'s size instead. When an append fails (the connection dropped,
+ * a 5xx, a timeout), the client asks the server how much it holds (`HEAD`, with the usual
+ * retries) and continues from there. Failures without progress are bounded by the retry
+ * policy; any progress resets the count.
  *
  * The bytes are verified as they are read (`VerifiedPieces`: when resuming, the part
  * already sent is read and hashed again, not sent), and the last piece goes out only if
@@ -15,7 +18,11 @@ import type { Digest } from "../lib/digest.ts";
 import { AppError, short } from "../lib/errors.ts";
 import { backoffDelay, type RetryPolicy, sleep } from "./retry.ts";
 import { type HashedFile, VerifiedPieces } from "./upload_body.ts";
+import type { StreamedBody } from "./streamed_request.ts";
 import type { V1Client } from "./v1_client.ts";
+
+/** Pieces of the buffer in flight at once. */
+const SLOTS = 4;
 
 export interface ResumableOptions {
   /** The piece buffer: each append sends at most this many bytes. */
@@ -40,6 +47,7 @@ export async function resumableUpload(
   let failures = 0;
   let done = false;
   let pieces: VerifiedPieces | null = null;
+  const slots = slotsOf(buffer);
   try {
     for (;;) {
       if (pieces === null || pieces.position !== offset) {
@@ -47,10 +55,31 @@ export async function resumableUpload(
         pieces = null;
         pieces = await VerifiedPieces.open(file, offset, buffer);
       }
-      const piece = await pieces.next(buffer);
+      const sending = pieces;
+      let bodyFailed = false;
+      let bodyFailure: unknown;
+      const body: StreamedBody = {
+        length: file.size - offset,
+        write: (send) =>
+          pump(sending, slots, send, (error) => {
+            bodyFailed = true;
+            bodyFailure = error;
+          }),
+      };
       let reason: string;
+      // Without streamed bodies (https, an injected fetch): one piece of `buffer` per PATCH,
+      // read and verified before it is sent.
+      const piece = v1.streamsBodies ? null : await pieces.next(buffer);
       try {
-        const answer = await v1.appendUpload(location, offset, piece, signal);
+        const answer = piece === null
+          ? await v1.appendStreamed(
+            location,
+            offset,
+            body,
+            () => bodyFailed ? bodyFailure : undefined,
+            signal,
+          )
+          : await v1.appendUpload(location, offset, piece, signal);
         if (answer.complete) {
           done = true;
           return "stored";
@@ -60,6 +89,7 @@ export async function resumableUpload(
         continue;
       } catch (error) {
         if (signal?.aborted) throw signal.reason;
+        if (bodyFailed) throw error;
         if (
           error instanceof AppError &&
           (error.code === "unauthorized" || error.code === "forbidden" ||
@@ -92,4 +122,43 @@ export async function resumableUpload(
       await v1.abandonUpload(location, AbortSignal.timeout(2_000));
     }
   }
+}
+
+/** The buffer cut in a few slots: one is read while the others are on their way. */
+function slotsOf(buffer: Uint8Array<ArrayBuffer>): Uint8Array<ArrayBuffer>[] {
+  const count = buffer.byteLength >= SLOTS * 64 * 1024 ? SLOTS : 1;
+  const size = Math.floor(buffer.byteLength / count);
+  return Array.from({ length: count }, (_, i) => buffer.subarray(i * size, (i + 1) * size));
+}
+
+/**
+ * Sends the rest of the file, each slot reused once its previous piece was handed to the
+ * connection. The last piece is sent only after the whole file verified (`next`);
+ * `onFailure` hears the file's own failures (changed), not the network's.
+ */
+async function pump(
+  pieces: VerifiedPieces,
+  slots: Uint8Array<ArrayBuffer>[],
+  send: (chunk: Uint8Array) => Promise<void>,
+  onFailure: (error: unknown) => void,
+): Promise<void> {
+  const pending: Promise<void>[] = [];
+  let slot = 0;
+  do {
+    await pending[slot];
+    let piece: Uint8Array;
+    try {
+      piece = await pieces.next(slots[slot]);
+    } catch (error) {
+      onFailure(error);
+      throw error;
+    }
+    if (piece.byteLength > 0) {
+      const sent = send(piece);
+      sent.catch(() => {}); // awaited before the slot is reused, or below
+      pending[slot] = sent;
+    }
+    slot = (slot + 1) % slots.length;
+  } while (pieces.position < pieces.file.size);
+  await Promise.all(pending);
 }

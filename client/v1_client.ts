@@ -18,6 +18,7 @@ import { BLOB_BATCH_CONTENT_TYPE } from "../lib/blob_batch_framing.ts";
 import type { Digest } from "../lib/digest.ts";
 import { AppError, short } from "../lib/errors.ts";
 import { type ApiClient, parseJson, trackedBody } from "./api_client.ts";
+import type { StreamedBody } from "./streamed_request.ts";
 
 const count = z.number().int().min(0);
 const digestText = z.string().regex(/^[0-9a-f]{64}$/);
@@ -280,6 +281,49 @@ export class V1Client {
         },
         body,
       },
+    }), {
+      signal,
+      retries: 0,
+      accept: (response) => parseJson(response, appendAnswerSchema, label),
+    });
+  }
+
+  /** Whether `appendStreamed` streams its body (see `ApiClient.streamsBodies`). */
+  get streamsBodies(): boolean {
+    return this.#api.streamsBodies;
+  }
+
+  /**
+   * `PATCH /v1/uploads/{id}` with a body written from reused buffers (see
+   * `StreamedBody`), in one attempt; `bodyFailure` tells the body's own failure (the file
+   * changed) from the network's.
+   */
+  async appendStreamed(
+    location: string,
+    offset: number,
+    body: StreamedBody,
+    bodyFailure: () => unknown,
+    signal?: AbortSignal,
+  ): Promise<{ complete: boolean; offset: number }> {
+    const label = `PATCH ${location}`;
+    return await this.#api.send(label, (touch) => ({
+      url: `${this.#api.baseUrl}${location}`,
+      init: {
+        method: "PATCH",
+        headers: {
+          "content-type": "application/offset+octet-stream",
+          "upload-offset": String(offset),
+        },
+      },
+      stream: {
+        length: body.length,
+        write: (send) =>
+          body.write((chunk) => {
+            touch();
+            return send(chunk);
+          }),
+      },
+      bodyFailure,
     }), {
       signal,
       retries: 0,

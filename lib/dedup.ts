@@ -147,6 +147,31 @@ export async function storeBlobs(
   });
 }
 
+/**
+ * Publishes a file that already holds blob `digest` (verified and durable, see
+ * `BlobStore.adopt`) without copying it, and indexes it like `storeBlobByDigest`. Null
+ * when the blob store cannot adopt it: then store it with `storeBlobByDigest`.
+ */
+export async function adoptBlobByDigest(
+  stores: Stores,
+  digest: Digest,
+  size: number,
+  path: string,
+): Promise<PutResult | null> {
+  if (!stores.blobs.adopt) return null;
+  if (await stores.metadata.blobs.has(digest) && await stores.blobs.has(digest)) {
+    return { created: false, size };
+  }
+  const result = await stores.blobs.adopt(digest, size, path);
+  if (result === null) return null;
+  const [oldest] = await stores.metadata.files.findByDigest(digest, 1);
+  await stores.metadata.blobs.record(
+    { digest, size, epoch_file_id: oldest?.id ?? null },
+    new Date(),
+  );
+  return result;
+}
+
 export interface DedupStats {
   /** Live (not deleted) files. */
   files: number;

@@ -3,11 +3,14 @@
  *
  * An upload is created for a digest and size, then appended to at its current offset
  * by any number of requests; each append makes its bytes durable (fsync) before it is
- * acknowledged, and a request cut off keeps the bytes that arrived. When the offset
- * reaches the size, the bytes are published through the blob store (`storeBlob`, which
- * verifies the digest) and the upload is gone; bytes that do not hash to the digest
- * discard the upload. Uploads untouched for `expirySeconds` are removed by
- * `sweepExpiredUploads`.
+ * acknowledged, and a request cut off keeps the bytes that arrived. The bytes are hashed
+ * as they arrive (the hash so far is kept in memory between appends; after a restart the
+ * part is read once to rebuild it) and written past the page cache (`DirectWriter`).
+ * When the offset reaches the size, the hash is checked against the digest and the
+ * durable part is published: adopted by the blob store in place when it can (fs, same
+ * filesystem: a hard link, no copy), else streamed through `storeBlob` (S3). Then the
+ * upload is gone; bytes that do not hash to the digest discard the upload. Uploads
+ * untouched for `expirySeconds` are removed by `sweepExpiredUploads`.
  *
  * On disk, in the directory given: `<id>.json` (digest, size, creation time; written
  * atomically, its presence is the upload's existence) and `<id>.part` (the bytes so far;
@@ -17,10 +20,12 @@
 import { join } from "node:path";
 import { randomBytes } from "node:crypto";
 import { z } from "zod";
-import { type Digest, EMPTY_DIGEST } from "../lib/digest.ts";
-import { isStored, storeBlobByDigest, type Stores } from "../lib/dedup.ts";
+import { type Digest, DigestWriter, EMPTY_DIGEST } from "../lib/digest.ts";
+import { adoptBlobByDigest, isStored, storeBlobByDigest, type Stores } from "../lib/dedup.ts";
 import { AppError, isAppError, short } from "../lib/errors.ts";
 import { digestSchema } from "../lib/models/file.ts";
+import { chunksOf } from "../lib/body_chunks.ts";
+import { DirectWriter } from "../lib/direct_writer.ts";
 
 export interface UploadStatus {
   id: string;
@@ -54,7 +59,8 @@ export interface ResumableUploadsOptions {
 }
 
 const ID_PATTERN = /^[0-9a-f]{32}$/;
-const WRITE_BUFFER_BYTES = 1 << 20;
+const HASH_BUFFER_BYTES = 1 << 20;
+const READ_BUFFER_BYTES = 1 << 20;
 
 const recordSchema = z.object({
   digest: digestSchema,
@@ -87,6 +93,11 @@ export class ResumableUploads {
   readonly #maxUploadBytes: number;
   /** Uploads being appended to, with the offset made durable so far. */
   readonly #active = new Map<string, { durable: number }>();
+  /**
+   * The hash of each upload's bytes so far, updated as appends arrive in order, so that
+   * completing an upload does not read it again. Lost on restart: then the part is read.
+   */
+  readonly #hashers = new Map<string, DigestWriter>();
 
   constructor(options: ResumableUploadsOptions) {
     this.#dir = options.dir;
@@ -162,11 +173,14 @@ export class ResumableUploads {
     }
     const state = { durable: 0 };
     this.#active.set(id, state);
-    let file: Deno.FsFile | undefined;
+    // The hash of the bytes so far, taken out while this append runs: kept again only when
+    // it matches the bytes on disk when the append ends.
+    let hasher = this.#hashers.get(id);
+    this.#hashers.delete(id);
+    let writer: DirectWriter | undefined;
     try {
       const record = await this.#read(id);
-      file = await this.#openPart(id, { write: true });
-      const start = await io("read the upload", async () => (await file!.stat()).size);
+      const start = (await this.#statPart(id)).size;
       state.durable = start;
       if (offset !== start) {
         throw new AppError("conflict", `Upload "${id}" is at offset ${start}, not ${offset}`);
@@ -174,32 +188,44 @@ export class ResumableUploads {
       if (declaredLength !== undefined && start + declaredLength > record.size) {
         throw tooMuch(id, record.size);
       }
-      await file.seek(start, Deno.SeekMode.Start);
-      const { written, interrupted, overflow } = await appendBody(file, body, record.size - start);
+      if (hasher?.size !== start) hasher = await this.#hashPart(id, start);
+      writer = await io("write the upload", () => DirectWriter.open(this.#part(id), start));
+      const { written, interrupted, overflow } = await appendBody(
+        writer,
+        hasher,
+        body,
+        record.size - start,
+      );
       if (overflow) {
+        await writer.close();
+        writer = undefined;
         await io("write the upload", async () => {
-          await file!.truncate(start);
-          await file!.syncData();
+          await Deno.truncate(this.#part(id), start);
+          const file = await Deno.open(this.#part(id), { write: true });
+          try {
+            await file.syncData();
+          } finally {
+            file.close();
+          }
         });
         throw tooMuch(id, record.size);
       }
+      await io("write the upload", () => writer!.finish());
+      await writer.close();
+      writer = undefined;
       const reached = start + written;
       if (reached < record.size) {
-        if (written > 0) await io("write the upload", () => file!.syncData());
         state.durable = reached;
+        this.#hashers.set(id, hasher);
         return {
           kind: "partial",
           upload: this.#status(id, record, reached, new Date()),
           interrupted,
         };
       }
-      file.close();
-      file = undefined;
-      return await this.#complete(id, record);
+      return await this.#complete(id, record, hasher);
     } finally {
-      try {
-        file?.close();
-      } catch { /* already closed */ }
+      await writer?.close().catch(() => {});
       this.#active.delete(id);
     }
   }
@@ -244,16 +270,28 @@ export class ResumableUploads {
     return removed;
   }
 
-  async #complete(id: string, record: UploadRecord): Promise<AppendResult> {
-    const part = await this.#openPart(id, { read: true });
+  /** Verifies the whole upload's hash, then publishes it: adopted in place when possible. */
+  async #complete(id: string, record: UploadRecord, hasher: DigestWriter): Promise<AppendResult> {
+    const { digest, size } = record;
     try {
-      const { created } = await storeBlobByDigest(this.#stores, record.digest, part.readable, {
-        size: record.size,
-      });
-      await this.#remove(id);
-      return { kind: "complete", digest: record.digest, size: record.size, created };
+      hasher.verify(digest, size);
     } catch (error) {
       // Bytes that are not the blob never will be: the upload is discarded.
+      await this.#remove(id);
+      throw error;
+    }
+    const adopted = await adoptBlobByDigest(this.#stores, digest, size, this.#part(id));
+    if (adopted !== null) {
+      await this.#remove(id);
+      return { kind: "complete", digest, size, created: adopted.created };
+    }
+    // A blob store that cannot adopt the file (another filesystem, S3) gets it streamed.
+    const part = await this.#openPart(id, { read: true });
+    try {
+      const { created } = await storeBlobByDigest(this.#stores, digest, part.readable, { size });
+      await this.#remove(id);
+      return { kind: "complete", digest, size, created };
+    } catch (error) {
       if (
         isAppError(error) && (error.code === "digest_mismatch" || error.code === "invalid_input")
       ) {
@@ -265,6 +303,27 @@ export class ResumableUploads {
         part.close();
       } catch { /* closed when its stream ended */ }
     }
+  }
+
+  /** Hashes the first `length` bytes of an upload's part (after a restart of the server). */
+  async #hashPart(id: string, length: number): Promise<DigestWriter> {
+    const hasher = new DigestWriter();
+    const part = await this.#openPart(id, { read: true });
+    try {
+      await io("read the upload", async () => {
+        const buffer = new Uint8Array(Math.min(HASH_BUFFER_BYTES, Math.max(length, 1)));
+        while (hasher.size < length) {
+          const n = await part.read(
+            buffer.subarray(0, Math.min(buffer.length, length - hasher.size)),
+          );
+          if (n === null) throw new Error("The upload is shorter than its offset");
+          hasher.update(buffer.subarray(0, n));
+        }
+      });
+    } finally {
+      part.close();
+    }
+    return hasher;
   }
 
   async #read(id: string): Promise<UploadRecord> {
@@ -306,6 +365,7 @@ export class ResumableUploads {
   }
 
   async #remove(id: string): Promise<void> {
+    this.#hashers.delete(id);
     await io("remove the upload", async () => {
       for (const path of [this.#record(id), `${this.#record(id)}.tmp`, this.#part(id)]) {
         await Deno.remove(path).catch((error) => {
@@ -328,57 +388,43 @@ export class ResumableUploads {
 }
 
 /**
- * Writes `body` to `file` in large writes, at most `room` bytes. A body that errors
- * (a cut connection) ends the append with what arrived; the bytes are all written.
+ * Hashes `body` and hands it to `writer`, at most `room` bytes. A body that errors (a cut
+ * connection) ends the append with what arrived; the bytes are all given to the writer.
  */
 async function appendBody(
-  file: Deno.FsFile,
+  writer: DirectWriter,
+  hasher: DigestWriter,
   body: ReadableStream<Uint8Array>,
   room: number,
 ): Promise<{ written: number; interrupted: boolean; overflow: boolean }> {
-  const buffer = new Uint8Array(WRITE_BUFFER_BYTES);
-  let filled = 0;
   let written = 0;
-  const flush = async () => {
-    let offset = 0;
-    while (offset < filled) offset += await file.write(buffer.subarray(offset, filled));
-    written += filled;
-    filled = 0;
-  };
-  const reader = body.getReader();
+  const chunks = chunksOf(body, READ_BUFFER_BYTES);
   let interrupted = false;
   let overflow = false;
   try {
     while (true) {
-      let result: ReadableStreamReadResult<Uint8Array>;
+      let chunk: Uint8Array | null;
       try {
-        result = await reader.read();
+        chunk = await chunks.next();
       } catch {
         interrupted = true;
         break;
       }
-      if (result.done) break;
-      const chunk = result.value;
-      if (written + filled + chunk.byteLength > room) {
+      if (chunk === null) break;
+      if (written + chunk.byteLength > room) {
         overflow = true;
-        await reader.cancel().catch(() => {});
+        await chunks.cancel();
         break;
       }
-      let offset = 0;
-      while (offset < chunk.byteLength) {
-        const take = Math.min(chunk.byteLength - offset, buffer.byteLength - filled);
-        buffer.set(chunk.subarray(offset, offset + take), filled);
-        filled += take;
-        offset += take;
-        if (filled === buffer.byteLength) await io("write the upload", flush);
-      }
+      hasher.update(chunk);
+      await io("write the upload", () => writer.write(chunk));
+      written += chunk.byteLength;
     }
-    if (!overflow) await io("write the upload", flush);
   } catch (error) {
-    await reader.cancel().catch(() => {});
+    await chunks.cancel();
     throw error;
   } finally {
-    reader.releaseLock();
+    chunks.release();
   }
   return { written, interrupted, overflow };
 }

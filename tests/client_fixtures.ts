@@ -69,7 +69,14 @@ export interface ClientRun {
  */
 export async function runInProcess(
   args: string[],
-  options: { home: string; cwd?: string; env?: Record<string, string>; interrupt?: AbortSignal },
+  options: {
+    home: string;
+    cwd?: string;
+    env?: Record<string, string>;
+    interrupt?: AbortSignal;
+    /** The client's fetch instead of its own. */
+    fetch?: typeof fetch;
+  },
 ): Promise<ClientRun> {
   const terminal = capturedTerminal();
   const base = processSources();
@@ -84,6 +91,7 @@ export async function runInProcess(
       terminal,
       sources,
       interrupt: options.interrupt ?? new AbortController().signal,
+      fetch: options.fetch,
     },
   });
   return { code, stdout: terminal.stdout(), stderr: terminal.stderr() };

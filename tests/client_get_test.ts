@@ -44,6 +44,21 @@ Deno.test("get DIGEST -o FILE writes the blob, verified, and says so on stderr",
   assert.deepEqual(await Deno.readFile(out), BLOB);
 });
 
+Deno.test({
+  name: "get DIGEST -o /dev/null downloads and verifies the blob (a device is not synced)",
+  ignore: Deno.build.os === "windows",
+  async fn() {
+    await using server = await serverWithBlob();
+    await using home = await tempDir("ppclient-home-");
+    const run = await runClient(
+      ["get", DIGEST, "-o", "/dev/null", "--url", server.url, "-k", server.adminKey],
+      { home: home.path },
+    );
+    assert.equal(run.code, 0, run.stderr);
+    assert.match(run.stderr, /\/dev\/null: 6\.0 MiB \(6291777 bytes\), digest verified\n$/);
+  },
+});
+
 Deno.test("get DIGEST without -o streams the blob to stdout", async () => {
   await using server = await serverWithBlob();
   await using home = await tempDir("ppclient-home-");

@@ -133,6 +133,80 @@ Deno.test("a blob of 8 MiB or more goes through a resumable upload in pieces tha
   assert.deepEqual(uploads, [], "the completed upload left nothing behind");
 });
 
+Deno.test("over plain http a large file goes up in one PATCH that streams the whole file", async () => {
+  await using server = await startPpserver();
+  await using home = await tempDir("ppclient-home-");
+  await using tree = await tempDir("ppclient-tree-");
+  const size = 30 * 1024 * 1024 + 5;
+  const bytes = pseudoRandom(size, 43);
+  await writeTree(tree.path, { "large.bin": bytes });
+  await using proxy = recordingProxy(server.url);
+  const run = await runInProcess(
+    ["scan", tree.path, "--url", proxy.url, "-k", server.adminKey, "--json"],
+    { home: home.path },
+  );
+  assert.equal(run.code, 0, run.stderr);
+  assert.equal(proxy.requests.filter((r) => r.startsWith("PATCH /v1/uploads/")).length, 1);
+  assert.equal(JSON.parse(run.stdout).uploaded_bytes, size);
+  assert.deepEqual(await serverBlobs(server.dataDir), [sha256(bytes)]);
+});
+
+Deno.test("with an injected fetch (bodies not streamed over node:http) a large file goes up in one PATCH per 8 MiB piece", async () => {
+  await using server = await startPpserver();
+  await using home = await tempDir("ppclient-home-");
+  await using tree = await tempDir("ppclient-tree-");
+  const size = 30 * 1024 * 1024 + 5;
+  const bytes = pseudoRandom(size, 41);
+  await writeTree(tree.path, { "large.bin": bytes });
+  const patches: number[] = [];
+  const recording: typeof fetch = async (input, init) => {
+    const request = new Request(input, init);
+    if (request.method === "PATCH") {
+      patches.push(Number(request.headers.get("upload-offset")));
+    }
+    return await fetch(request);
+  };
+  const run = await runInProcess(
+    ["scan", tree.path, "--url", server.url, "-k", server.adminKey, "--json"],
+    { home: home.path, fetch: recording },
+  );
+  assert.equal(run.code, 0, run.stderr);
+  const piece = 8 * 1024 * 1024;
+  assert.deepEqual(patches, [0, piece, 2 * piece, 3 * piece]);
+  assert.equal(JSON.parse(run.stdout).uploaded_bytes, size);
+  assert.deepEqual(await serverBlobs(server.dataDir), [sha256(bytes)]);
+});
+
+Deno.test("/v1: a large file rewritten while its resumable upload streams is failed as changed; its last piece is never sent", async () => {
+  await using server = await startPpserver();
+  await using home = await tempDir("ppclient-home-");
+  await using tree = await tempDir("ppclient-tree-");
+  const size = 64 * 1024 * 1024;
+  const path = `${tree.path}/large.bin`;
+  await writeTree(tree.path, { "large.bin": pseudoRandom(size, 31) });
+  let rewritten = false;
+  // When the PATCH arrives, before its body is read, the file's last bytes change in place
+  // (same file, same size): the client has read at most what the connection buffers.
+  await using proxy = recordingProxy(server.url, async (request, url) => {
+    if (request.method === "PATCH" && url.pathname.startsWith("/v1/uploads/") && !rewritten) {
+      rewritten = true;
+      using file = await Deno.open(path, { write: true });
+      await file.seek(size - 16, Deno.SeekMode.Start);
+      await file.write(new Uint8Array(16).fill(7));
+    }
+    return null;
+  });
+  const run = await runInProcess(
+    ["scan", tree.path, "--url", proxy.url, "-k", server.adminKey, "--json"],
+    { home: home.path },
+  );
+  assert.equal(rewritten, true, "the upload went through a PATCH");
+  assert.equal(run.code, 1, run.stderr);
+  assert.deepEqual(JSON.parse(run.stdout).failed_by_reason, { changed: 1 });
+  assert.match(run.stderr, /large\.bin: changed \(its bytes now hash to/);
+  assert.deepEqual(await serverBlobs(server.dataDir), [], "nothing stored under the old digest");
+});
+
 Deno.test("/v1: a file rewritten after its registration is failed as changed; its new bytes are never stored under the old digest", async () => {
   await using server = await startPpserver();
   await using home = await tempDir("ppclient-home-");

@@ -8,7 +8,10 @@ import { join } from "node:path";
 import { bytesOf, json, problem, type V1Fixture, v1Fixture } from "./v1_fixture.ts";
 import { startPpserver } from "./_servers/ppserver.ts";
 import { digestOf, EMPTY_DIGEST } from "../lib/digest.ts";
-import { startSweeping } from "../server/resumable_uploads.ts";
+import { openResumableUploads, startSweeping } from "../server/resumable_uploads.ts";
+import { blobKey } from "../lib/blob_store/_layout.ts";
+import { type BlobStore, openBlobStore } from "../lib/blob_store/mod.ts";
+import { openMetadataStore } from "../lib/metadata_store/mod.ts";
 
 const SIZE = 2_500_000;
 const BYTES = bytesOf(SIZE, 42);
@@ -193,6 +196,86 @@ Deno.test("PATCH in parts completes the upload: the blob is stored and the uploa
     headers: { "x-api-key": f.keys.read },
   });
   assert.deepEqual(new Uint8Array(await download.arrayBuffer()), BYTES);
+});
+
+Deno.test("a completed upload on the fs blob store is published without a copy: the blob is its part file", async () => {
+  await using f = await v1Fixture();
+  const { location, id } = await create(f);
+  assert.equal((await patch(f, location, 0, BYTES.slice(0, 1_000_000))).status, 200);
+  const part = await Deno.stat(join(f.uploadsDir, `${id}.part`));
+  const done = await patch(f, location, 1_000_000, BYTES.slice(1_000_000));
+  assert.equal((await done.json()).status, "stored");
+  const blob = await Deno.stat(join(f.dir, "blobs", blobKey(DIGEST)));
+  assert.equal(blob.ino, part.ino, "the blob is the same file as the upload's part");
+  assert.equal(blob.size, SIZE);
+  assert.deepEqual(await storedBytes(f), BYTES);
+});
+
+Deno.test("a blob store that cannot adopt files (S3, another filesystem) gets the completed upload through put()", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "ppserver-no-adopt-" });
+  try {
+    await using metadata = await openMetadataStore({ kind: "sqlite", path: ":memory:" });
+    await using fsStore = await openBlobStore({ kind: "fs", root: join(dir, "blobs") });
+    let puts = 0;
+    // The real fs store without its adopt capability, as S3 has none.
+    const blobs: BlobStore = {
+      kind: "fs-without-adopt",
+      has: (digest) => fsStore.has(digest),
+      put: (digest, size, body) => {
+        puts++;
+        return fsStore.put(digest, size, body);
+      },
+      putMany: (many) => fsStore.putMany(many),
+      get: (digest, range) => fsStore.get(digest, range),
+      delete: (digest) => fsStore.delete(digest),
+      ping: () => fsStore.ping(),
+      [Symbol.asyncDispose]: () => Promise.resolve(),
+    };
+    const uploads = await openResumableUploads({
+      dir: join(dir, "uploads"),
+      stores: { metadata, blobs },
+      expirySeconds: 3600,
+      maxUploadBytes: SIZE,
+    });
+    const created = await uploads.create(DIGEST, SIZE);
+    assert.equal(created.kind, "created");
+    const id = created.kind === "created" ? created.upload.id : "";
+    const first = await uploads.append(id, 0, new Blob([BYTES.slice(0, 1_000_000)]).stream());
+    assert.equal(first.kind, "partial");
+    const done = await uploads.append(id, 1_000_000, new Blob([BYTES.slice(1_000_000)]).stream());
+    assert.deepEqual(done, { kind: "complete", digest: DIGEST, size: SIZE, created: true });
+    assert.equal(puts, 1);
+    assert.equal(await metadata.blobs.has(DIGEST), true);
+    const stored = await fsStore.get(DIGEST);
+    assert.ok(stored);
+    assert.deepEqual(new Uint8Array(await new Response(stored.body).arrayBuffer()), BYTES);
+    assert.deepEqual([...Deno.readDirSync(join(dir, "uploads"))], []);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("an upload appended to by a fresh server (no hash in memory) is still verified on completion", async () => {
+  await using f = await v1Fixture();
+  const { location, id } = await create(f);
+  assert.equal((await patch(f, location, 0, BYTES.slice(0, 1_000_000))).status, 200);
+  // Another process's bytes: the part now differs from what this server hashed so far.
+  const wrong = BYTES.slice(0, 1_000_000);
+  wrong[10] ^= 1;
+  await Deno.writeFile(join(f.uploadsDir, `${id}.part`), wrong);
+  const fresh = await openResumableUploads({
+    dir: f.uploadsDir,
+    stores: f.stores,
+    expirySeconds: 3600,
+    maxUploadBytes: SIZE,
+  });
+  const stream = new Blob([BYTES.slice(1_000_000)]).stream();
+  await assert.rejects(
+    fresh.append(id, 1_000_000, stream),
+    (error: Error & { code?: string }) => error.code === "digest_mismatch",
+  );
+  assert.equal(await f.stores.blobs.has(DIGEST), false);
+  assert.equal(await Deno.stat(join(f.uploadsDir, `${id}.part`)).catch(() => null), null);
 });
 
 Deno.test("PATCH at a wrong offset is 409 with the real offset in Upload-Offset; nothing is written", async () => {

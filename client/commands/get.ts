@@ -3,6 +3,7 @@
  * to stdout and verifying its digest while writing.
  */
 import { createHash } from "node:crypto";
+import { DirectWriter } from "../../lib/direct_writer.ts";
 import { parseArgs } from "node:util";
 import { parseDigest } from "../../lib/digest.ts";
 import { AppError, short } from "../../lib/errors.ts";
@@ -110,6 +111,7 @@ export const getCommand: Command = {
     let offset = 0;
     let known: number | undefined;
     let file: Deno.FsFile | null = null;
+    let writer: { current: DirectWriter } | null = null;
     try {
       if (output !== undefined) {
         file = await openOutput(output, values.continue === true);
@@ -124,14 +126,23 @@ export const getCommand: Command = {
           }
         }
       }
-      const sink: DownloadSink = file === null ? stdoutSink() : fileSink(file);
+      // A regular file is written past the page cache; a device or pipe as before.
+      if (output !== undefined && file !== null && (await file.stat()).isFile) {
+        writer = { current: await openWriter(output, offset) };
+      }
+      const sink: DownloadSink = writer !== null && output !== undefined
+        ? directSink(output, writer)
+        : file !== null
+        ? fileSink(file)
+        : stdoutSink();
       const size = await downloadBlob(api, digest, sink, {
         offset,
         hash,
         size: known,
         signal: interrupt,
       });
-      if (file !== null) await file.syncData();
+      // Durable when it is a regular file; a device or a pipe has nothing to sync (EINVAL).
+      await writer?.current.finish();
       if (!config.quiet) {
         terminal.err(
           `ppclient: ${output ?? "stdout"}: ${
@@ -142,12 +153,14 @@ export const getCommand: Command = {
       return EXIT.ok;
     } catch (error) {
       if (interrupt.aborted) {
+        await writer?.current.finish().catch(() => {});
         terminal.err(
           `ppclient: interrupted${output ? `; "${output}" keeps what was written` : ""}\n`,
         );
         return EXIT.interrupted;
       }
       if (error instanceof AppError && error.code === "digest_mismatch" && output !== undefined) {
+        await writer?.current.close();
         file?.close();
         file = null;
         await Deno.remove(output).catch(() => {});
@@ -157,6 +170,7 @@ export const getCommand: Command = {
       }
       throw error;
     } finally {
+      await writer?.current.close();
       file?.close();
     }
   },
@@ -185,6 +199,14 @@ async function hashExisting(
   }
 }
 
+async function openWriter(path: string, position: number): Promise<DirectWriter> {
+  try {
+    return await DirectWriter.open(path, position);
+  } catch (error) {
+    throw new AppError("invalid_input", `Cannot write "${path}"`, { cause: error });
+  }
+}
+
 function fileSink(file: Deno.FsFile): DownloadSink {
   return {
     async write(bytes) {
@@ -194,6 +216,18 @@ function fileSink(file: Deno.FsFile): DownloadSink {
     async restart() {
       await file.truncate(0);
       await file.seek(0, Deno.SeekMode.Start);
+    },
+  };
+}
+
+/** The output file, written past the page cache (see `DirectWriter`). */
+function directSink(path: string, writer: { current: DirectWriter }): DownloadSink {
+  return {
+    write: (bytes) => writer.current.write(bytes),
+    async restart() {
+      await writer.current.close();
+      await Deno.truncate(path, 0);
+      writer.current = await openWriter(path, 0);
     },
   };
 }

@@ -127,6 +127,29 @@ class FsBlobStore implements BlobStore {
     }
   }
 
+  async adopt(digest: Digest, size: number, path: string): Promise<PutResult | null> {
+    if (this.packs.has(digest)) return { created: false, size };
+    const final = this.#path(digest);
+    const dir = join(final, "..");
+    try {
+      let created: boolean;
+      try {
+        created = await publish(path, final);
+      } catch (error) {
+        if (!(error instanceof Deno.errors.NotFound)) throw error;
+        await Deno.mkdir(dir, { recursive: true });
+        created = await publish(path, final);
+      }
+      if (created) await syncDirectory(dir);
+      return { created, size };
+    } catch (error) {
+      // Another filesystem, or one without hard links: the caller copies instead.
+      const code = (error as { code?: unknown }).code;
+      if (code === "EXDEV" || code === "EPERM" || code === "ENOTSUP") return null;
+      throw unavailable("write", error);
+    }
+  }
+
   async get(digest: Digest, range?: ByteRange): Promise<StoredBlob | null> {
     const packed = this.packs.locate(digest);
     if (packed) {
@@ -148,6 +171,11 @@ class FsBlobStore implements BlobStore {
     try {
       const { size } = await file.stat();
       const resolved = this.#resolve(digest, size, range);
+      // The whole blob: the file's own stream, which Deno.serve sends without copying
+      // chunks through JavaScript (and which closes the file at its end).
+      if (resolved.start === 0 && resolved.end === size - 1) {
+        return { size, range: resolved, body: file.readable };
+      }
       if (resolved.start > 0) await file.seek(resolved.start, Deno.SeekMode.Start);
       return { size, range: resolved, body: fileSlice(file, resolved.end - resolved.start + 1) };
     } catch (error) {

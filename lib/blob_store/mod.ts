@@ -63,6 +63,13 @@ export interface BlobStore extends AsyncDisposable {
    * failure (disk full, unreachable server) throws.
    */
   putMany(blobs: readonly BlobBytes[]): Promise<PutManyResult[]>;
+  /**
+   * Optional: publishes the file at `path` as blob `digest` without copying it, when the
+   * store can (the fs store, on the same filesystem). The caller guarantees the file's
+   * bytes were verified against `digest` and `size` and are durable, and never writes it
+   * again. Null when the store cannot adopt it: then use `put`. Idempotent like `put`.
+   */
+  adopt?(digest: Digest, size: number, path: string): Promise<PutResult | null>;
   /** `invalid_input` when the range starts past the end of the blob. */
   get(digest: Digest, range?: ByteRange): Promise<StoredBlob | null>;
   delete(digest: Digest): Promise<void>;
