@@ -4,7 +4,7 @@
  *
  * (2) first scan of N files of 1 to 8 KiB, about 20% duplicate content: files/s;
  * (3) rescan of the same unchanged tree (the scan cache answers): files/s;
- * (6) upload (`ppclient scan FILE`, a resumable upload above 64 MiB) and download
+ * (6) upload (`ppclient scan FILE`, a resumable upload above 8 MiB) and download
  *     (`ppclient get DIGEST -o FILE`) of one large file on loopback: MB/s, and the peak
  *     RSS (VmHWM) of the client and of the server (a fresh server process for each
  *     direction, so each peak belongs to one transfer);
