@@ -66,6 +66,8 @@ const recordSchema = z.object({
   digest: digestSchema,
   size: z.number().int().min(0),
   created_at: z.string(),
+  /** The id of the API key that created the upload (absent in records from before). */
+  owner: z.string().optional(),
 });
 type UploadRecord = z.infer<typeof recordSchema>;
 
@@ -80,6 +82,15 @@ export async function openResumableUploads(
     });
   }
   return new ResumableUploads(options);
+}
+
+/**
+ * Who asks: an upload belongs to the API key that created it; another key gets
+ * `not_found` for it (as for an unknown id), except an admin key.
+ */
+export interface UploadCaller {
+  keyId: string;
+  admin: boolean;
 }
 
 export function isUploadId(value: string): boolean {
@@ -115,7 +126,12 @@ export class ResumableUploads {
   }
 
   /** Starts an upload, unless the blob is already stored. */
-  async create(digest: Digest, size: number, now = new Date()): Promise<CreateResult> {
+  async create(
+    digest: Digest,
+    size: number,
+    caller: UploadCaller,
+    now = new Date(),
+  ): Promise<CreateResult> {
     if (size > this.#maxUploadBytes) {
       throw new AppError(
         "payload_too_large",
@@ -132,7 +148,12 @@ export class ResumableUploads {
     }
     if (await isStored(this.#stores, digest)) return { kind: "already_stored", digest, size };
     const id = randomBytes(16).toString("hex");
-    const record: UploadRecord = { digest, size, created_at: now.toISOString() };
+    const record: UploadRecord = {
+      digest,
+      size,
+      created_at: now.toISOString(),
+      owner: caller.keyId,
+    };
     await io("create the upload", async () => {
       const part = await Deno.open(this.#part(id), { write: true, createNew: true });
       part.close();
@@ -145,8 +166,8 @@ export class ResumableUploads {
   }
 
   /** Where an upload stands; `not_found` when there is no such upload. */
-  async status(id: string): Promise<UploadStatus> {
-    const record = await this.#read(id);
+  async status(id: string, caller: UploadCaller): Promise<UploadStatus> {
+    const record = await this.#read(id, caller);
     const info = await this.#statPart(id);
     const active = this.#active.get(id);
     if (active) return this.#status(id, record, active.durable, new Date());
@@ -160,6 +181,7 @@ export class ResumableUploads {
    */
   async append(
     id: string,
+    caller: UploadCaller,
     offset: number,
     body: ReadableStream<Uint8Array>,
     declaredLength?: number,
@@ -179,7 +201,7 @@ export class ResumableUploads {
     this.#hashers.delete(id);
     let writer: DirectWriter | undefined;
     try {
-      const record = await this.#read(id);
+      const record = await this.#read(id, caller);
       const start = (await this.#statPart(id)).size;
       state.durable = start;
       if (offset !== start) {
@@ -231,13 +253,13 @@ export class ResumableUploads {
   }
 
   /** Removes an upload; `not_found` when there is none, `conflict` while it is appended to. */
-  async abandon(id: string): Promise<void> {
+  async abandon(id: string, caller: UploadCaller): Promise<void> {
     if (this.#active.has(id)) {
       throw new AppError("conflict", `Upload "${id}" is being appended to; cannot remove it now`);
     }
     this.#active.set(id, { durable: 0 });
     try {
-      await this.#read(id);
+      await this.#read(id, caller);
       await this.#remove(id);
     } finally {
       this.#active.delete(id);
@@ -326,7 +348,7 @@ export class ResumableUploads {
     return hasher;
   }
 
-  async #read(id: string): Promise<UploadRecord> {
+  async #read(id: string, caller: UploadCaller): Promise<UploadRecord> {
     if (!isUploadId(id)) throw noUpload(id);
     let text: string;
     try {
@@ -343,6 +365,8 @@ export class ResumableUploads {
     }
     const parsed = recordSchema.safeParse(value);
     if (!parsed.success) throw noUpload(id);
+    const { owner } = parsed.data;
+    if (owner !== undefined && owner !== caller.keyId && !caller.admin) throw noUpload(id);
     return parsed.data;
   }
 

@@ -4,6 +4,7 @@
  * across a SIGKILL of a real ppserver process for acknowledged offsets.
  */
 import assert from "node:assert/strict";
+import { issueApiKey } from "../lib/auth.ts";
 import { join } from "node:path";
 import { bytesOf, json, problem, type V1Fixture, v1Fixture } from "./v1_fixture.ts";
 import { startPpserver } from "./_servers/ppserver.ts";
@@ -237,12 +238,23 @@ Deno.test("a blob store that cannot adopt files (S3, another filesystem) gets th
       expirySeconds: 3600,
       maxUploadBytes: SIZE,
     });
-    const created = await uploads.create(DIGEST, SIZE);
+    const caller = { keyId: "the-key", admin: false };
+    const created = await uploads.create(DIGEST, SIZE, caller);
     assert.equal(created.kind, "created");
     const id = created.kind === "created" ? created.upload.id : "";
-    const first = await uploads.append(id, 0, new Blob([BYTES.slice(0, 1_000_000)]).stream());
+    const first = await uploads.append(
+      id,
+      caller,
+      0,
+      new Blob([BYTES.slice(0, 1_000_000)]).stream(),
+    );
     assert.equal(first.kind, "partial");
-    const done = await uploads.append(id, 1_000_000, new Blob([BYTES.slice(1_000_000)]).stream());
+    const done = await uploads.append(
+      id,
+      caller,
+      1_000_000,
+      new Blob([BYTES.slice(1_000_000)]).stream(),
+    );
     assert.deepEqual(done, { kind: "complete", digest: DIGEST, size: SIZE, created: true });
     assert.equal(puts, 1);
     assert.equal(await metadata.blobs.has(DIGEST), true);
@@ -271,7 +283,7 @@ Deno.test("an upload appended to by a fresh server (no hash in memory) is still 
   });
   const stream = new Blob([BYTES.slice(1_000_000)]).stream();
   await assert.rejects(
-    fresh.append(id, 1_000_000, stream),
+    fresh.append(id, { keyId: "an-admin", admin: true }, 1_000_000, stream),
     (error: Error & { code?: string }) => error.code === "digest_mismatch",
   );
   assert.equal(await f.stores.blobs.has(DIGEST), false);
@@ -711,4 +723,28 @@ Deno.test("an acknowledged offset survives a SIGKILL of the server process; the 
   } finally {
     await Deno.remove(dataDir, { recursive: true });
   }
+});
+
+Deno.test("an upload belongs to the key that created it: another write key gets 404 for it, an admin key reaches it", async () => {
+  await using f = await v1Fixture();
+  const { location } = await create(f);
+  assert.equal((await patch(f, location, 0, BYTES.slice(0, 1000))).status, 200);
+  const other = (await issueApiKey(f.stores.metadata.apiKeys, {
+    name: "another writer",
+    description: null,
+    scope: "write",
+  })).key;
+  const asOther = { "x-api-key": other };
+  for (const method of ["GET", "HEAD", "DELETE"]) {
+    const response = await f.request(location, { method, headers: asOther });
+    assert.equal(response.status, 404, method);
+    await response.body?.cancel();
+  }
+  const append = await patch(f, location, 1000, BYTES.slice(1000, 2000), asOther);
+  assert.match((await problem(append, 404)).detail, /No upload/);
+  const status = await f.request(location, { headers: { "x-api-key": f.keys.admin } });
+  assert.equal(status.status, 200);
+  assert.equal((await status.json()).offset, 1000, "the other key's bytes were not appended");
+  assert.equal((await patch(f, location, 1000, BYTES.slice(1000))).status, 200);
+  assert.equal(await f.stores.blobs.has(DIGEST), true);
 });

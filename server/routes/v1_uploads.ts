@@ -4,7 +4,7 @@
  * /v1/uploads/{id}` tell its offset (`Upload-Offset`), `PATCH` appends at that offset,
  * `DELETE` abandons it. The append that reaches the size verifies and publishes the blob.
  */
-import { Hono } from "hono";
+import { type Context, Hono } from "hono";
 import { z } from "zod";
 import type { Stores } from "../../lib/dedup.ts";
 import { AppError, isAppError } from "../../lib/errors.ts";
@@ -13,7 +13,7 @@ import { apiKeyAuth, type AuthEnv } from "../middleware/api_key_auth.ts";
 import { readJson } from "../json_body.ts";
 import type { Limits } from "../limits.ts";
 import { problemResponse } from "../problem_response.ts";
-import type { ResumableUploads, UploadStatus } from "../resumable_uploads.ts";
+import type { ResumableUploads, UploadCaller, UploadStatus } from "../resumable_uploads.ts";
 import { AUTH_PROBLEMS, type DocumentedRoutes, problems } from "../openapi.ts";
 
 const digestText = z.string().regex(/^[0-9a-f]{64}$/);
@@ -72,7 +72,7 @@ export function v1UploadRoutes(
 
   routes.post("/v1/uploads", write, async (c) => {
     const { digest, size } = await readJson(c, createUploadSchema, limits.maxJsonBytes, "upload");
-    const result = await uploads.create(digest, size);
+    const result = await uploads.create(digest, size, callerOf(c));
     if (result.kind === "already_stored") {
       return c.json({ status: "already_stored", digest, size }, 200);
     }
@@ -81,7 +81,7 @@ export function v1UploadRoutes(
   });
 
   routes.get("/v1/uploads/:id", write, async (c) => {
-    const upload = await uploads.status(c.req.param("id"));
+    const upload = await uploads.status(c.req.param("id"), callerOf(c));
     const headers = { ...statusHeaders(upload), "cache-control": "no-store" };
     if (c.req.method === "HEAD") return new Response(null, { status: 200, headers });
     return c.json(statusBody(upload), 200, headers);
@@ -103,13 +103,14 @@ export function v1UploadRoutes(
     try {
       result = await uploads.append(
         id,
+        callerOf(c),
         offset.data,
         body,
         declared === undefined ? undefined : Number(declared),
       );
     } catch (error) {
       if (isAppError(error) && error.code === "conflict") {
-        const current = await uploads.status(id).catch(() => null);
+        const current = await uploads.status(id, callerOf(c)).catch(() => null);
         return problemResponse(
           error,
           current ? { "upload-offset": String(current.offset), "cache-control": "no-store" } : {},
@@ -144,7 +145,7 @@ export function v1UploadRoutes(
   });
 
   routes.delete("/v1/uploads/:id", write, async (c) => {
-    await uploads.abandon(c.req.param("id"));
+    await uploads.abandon(c.req.param("id"), callerOf(c));
     return c.body(null, 204);
   });
 
@@ -282,4 +283,10 @@ function statusHeaders(upload: UploadStatus): Record<string, string> {
     "upload-length": String(upload.size),
     "upload-expires": new Date(upload.expires_at).toUTCString(),
   };
+}
+
+/** The API key asking: uploads belong to the key that created them. */
+function callerOf(c: Context<AuthEnv>): UploadCaller {
+  const key = c.get("apiKey");
+  return { keyId: key.id, admin: key.scope === "admin" };
 }
