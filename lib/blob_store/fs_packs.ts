@@ -22,7 +22,7 @@ import { newId } from "../ids.ts";
 import type { BlobBytes } from "./mod.ts";
 import { describe, unavailable } from "./fs_errors.ts";
 
-/** A pack is closed and a new one started once it holds this much. */
+/** By default a pack is closed and a new one started once it holds this much. */
 const MAX_PACK_BYTES = 1024 ** 3;
 
 export interface PackedLocation {
@@ -38,6 +38,7 @@ interface Pending {
 
 export class Packs {
   readonly #dir: string;
+  readonly #maxPackBytes: number;
   readonly #db: DatabaseSync;
   readonly #locate: StatementSync;
   readonly #insert: StatementSync;
@@ -47,8 +48,9 @@ export class Packs {
   #pending: Pending[] = [];
   #committing: Promise<void> | null = null;
 
-  private constructor(dir: string, db: DatabaseSync) {
+  private constructor(dir: string, db: DatabaseSync, maxPackBytes: number) {
     this.#dir = dir;
+    this.#maxPackBytes = maxPackBytes;
     this.#db = db;
     this.#locate = db.prepare("SELECT pack, offset, size FROM packed WHERE digest = ?");
     this.#insert = db.prepare(
@@ -57,7 +59,10 @@ export class Packs {
     this.#remove = db.prepare("DELETE FROM packed WHERE digest = ?");
   }
 
-  static async open(root: string): Promise<Packs> {
+  static async open(
+    root: string,
+    options: { maxPackBytes?: number } = {},
+  ): Promise<Packs> {
     const dir = join(root, "packs");
     await Deno.mkdir(dir, { recursive: true });
     const db = new DatabaseSync(join(dir, "index.db"));
@@ -76,7 +81,7 @@ export class Packs {
       db.close();
       throw error;
     }
-    return new Packs(dir, db);
+    return new Packs(dir, db, options.maxPackBytes ?? MAX_PACK_BYTES);
   }
 
   locate(digest: Digest): PackedLocation | null {
@@ -180,7 +185,9 @@ export class Packs {
   /** The pack to append `bytes` to: the current one, or a new one when it is full. */
   async #writerFor(bytes: number) {
     const current = this.#writer;
-    if (current && (current.size === 0 || current.size + bytes <= MAX_PACK_BYTES)) return current;
+    if (current && (current.size === 0 || current.size + bytes <= this.#maxPackBytes)) {
+      return current;
+    }
     current?.file.close();
     this.#writer = null;
     const name = `${newId()}.pack`;
