@@ -275,10 +275,7 @@ export class V1Client {
       url: `${this.#api.baseUrl}${location}`,
       init: {
         method: "PATCH",
-        headers: {
-          "content-type": "application/offset+octet-stream",
-          "upload-offset": String(offset),
-        },
+        headers: appendHeaders(offset),
         body,
       },
     }), {
@@ -310,10 +307,7 @@ export class V1Client {
       url: `${this.#api.baseUrl}${location}`,
       init: {
         method: "PATCH",
-        headers: {
-          "content-type": "application/offset+octet-stream",
-          "upload-offset": String(offset),
-        },
+        headers: appendHeaders(offset),
       },
       stream: {
         length: body.length,
@@ -344,4 +338,9 @@ export class V1Client {
       },
     }).catch(() => {});
   }
+}
+
+/** The headers of an append to a resumable upload at `offset`. */
+function appendHeaders(offset: number): Record<string, string> {
+  return { "content-type": "application/offset+octet-stream", "upload-offset": String(offset) };
 }
