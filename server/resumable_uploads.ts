@@ -26,6 +26,8 @@ import { AppError, isAppError, short } from "../lib/errors.ts";
 import { digestSchema } from "../lib/models/file.ts";
 import { chunksOf } from "../lib/body_chunks.ts";
 import { DirectWriter } from "../lib/direct_writer.ts";
+import { fsErrorName } from "../lib/fs_error_name.ts";
+import { syncDirectory } from "../lib/sync_directory.ts";
 
 export interface UploadStatus {
   id: string;
@@ -77,7 +79,7 @@ export async function openResumableUploads(
   try {
     await Deno.mkdir(options.dir, { recursive: true });
   } catch (error) {
-    throw new AppError("unavailable", `Cannot use the uploads directory: ${describe(error)}`, {
+    throw new AppError("unavailable", `Cannot use the uploads directory: ${fsErrorName(error)}`, {
       cause: error,
     });
   }
@@ -463,15 +465,6 @@ async function writeDurably(path: string, text: string): Promise<void> {
   }
 }
 
-async function syncDirectory(dir: string): Promise<void> {
-  const handle = await Deno.open(dir, { read: true });
-  try {
-    await handle.sync();
-  } finally {
-    handle.close();
-  }
-}
-
 /** Runs a filesystem step; failures become `unavailable` without paths. */
 async function io<T>(action: string, step: () => Promise<T>): Promise<T> {
   try {
@@ -483,7 +476,7 @@ async function io<T>(action: string, step: () => Promise<T>): Promise<T> {
 }
 
 function unavailable(action: string, error: unknown): AppError {
-  return new AppError("unavailable", `Cannot ${action}: ${describe(error)}`, { cause: error });
+  return new AppError("unavailable", `Cannot ${action}: ${fsErrorName(error)}`, { cause: error });
 }
 
 function noUpload(id: string): AppError {
@@ -495,14 +488,6 @@ function tooMuch(id: string, size: number): AppError {
     "invalid_input",
     `More bytes than the ${size} declared for upload "${id}" were sent; nothing of them was kept`,
   );
-}
-
-/** Error class name only: never a path or an OS message with paths in it. */
-function describe(error: unknown): string {
-  if (error instanceof Deno.errors.PermissionDenied) return "permission denied";
-  if (error instanceof Deno.errors.NotFound) return "not found";
-  if (error instanceof Error) return error.name;
-  return "unknown error";
 }
 
 /**

@@ -13,7 +13,9 @@ import { bytesMismatch, type Digest, DigestWriter, verifyStream } from "../diges
 import { AppError, short } from "../errors.ts";
 import { blobKey } from "./_layout.ts";
 import { fileSlice } from "./file_slice.ts";
-import { describe, unavailable } from "./fs_errors.ts";
+import { unavailable } from "./fs_errors.ts";
+import { fsErrorName } from "../fs_error_name.ts";
+import { syncDirectory } from "../sync_directory.ts";
 import { Packs } from "./fs_packs.ts";
 import {
   type BlobBytes,
@@ -36,9 +38,11 @@ export async function openFsBlobStore(root: string): Promise<BlobStore> {
     await sweepStaleTempFiles(root);
     return new FsBlobStore(root, await Packs.open(root));
   } catch (error) {
-    throw new AppError("unavailable", `Cannot use blob directory "${root}": ${describe(error)}`, {
-      cause: error,
-    });
+    throw new AppError(
+      "unavailable",
+      `Cannot use blob directory "${root}": ${fsErrorName(error)}`,
+      { cause: error },
+    );
   }
 }
 
@@ -316,15 +320,6 @@ async function publish(temp: string, final: string): Promise<boolean> {
   } catch (error) {
     if (error instanceof Deno.errors.AlreadyExists) return false;
     throw error;
-  }
-}
-
-async function syncDirectory(dir: string): Promise<void> {
-  const handle = await Deno.open(dir, { read: true });
-  try {
-    await handle.sync();
-  } finally {
-    handle.close();
   }
 }
 

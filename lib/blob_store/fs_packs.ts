@@ -20,7 +20,9 @@ import type { Digest } from "../digest.ts";
 import { AppError } from "../errors.ts";
 import { newId } from "../ids.ts";
 import type { BlobBytes } from "./mod.ts";
-import { describe, unavailable } from "./fs_errors.ts";
+import { unavailable } from "./fs_errors.ts";
+import { fsErrorName } from "../fs_error_name.ts";
+import { syncDirectory } from "../sync_directory.ts";
 
 /** By default a pack is closed and a new one started once it holds this much. */
 const MAX_PACK_BYTES = 1024 ** 3;
@@ -195,12 +197,7 @@ export class Packs {
     try {
       file = await Deno.open(join(this.#dir, name), { write: true, createNew: true, mode: 0o644 });
       // The index will name this file: its directory entry must be durable first.
-      const dir = await Deno.open(this.#dir, { read: true });
-      try {
-        await dir.sync();
-      } finally {
-        dir.close();
-      }
+      await syncDirectory(this.#dir);
       return this.#writer = { file, name, size: 0 };
     } catch (error) {
       file?.close();
@@ -214,7 +211,7 @@ export class Packs {
     } catch (error) {
       throw new AppError(
         "unavailable",
-        `Blob store cannot use its pack index: ${describe(error)}`,
+        `Blob store cannot use its pack index: ${fsErrorName(error)}`,
         {
           cause: error,
         },
