@@ -144,13 +144,7 @@ export async function readVerified(
   if (into !== undefined && into.byteLength <= file.size) {
     throw new RangeError(`A buffer of ${into.byteLength} bytes cannot hold ${file.size} + 1`);
   }
-  let handle: Deno.FsFile;
-  try {
-    handle = await Deno.open(file.path, { read: true });
-  } catch (error) {
-    if (error instanceof Deno.errors.NotFound) throw changed("vanished");
-    throw new AppError("conflict", `${describeFsError(error)} at upload`, { cause: error });
-  }
+  const handle = await openForUpload(file);
   try {
     const now = await handle.stat();
     if (now.ino !== file.info.ino || now.dev !== file.info.dev) throw changed("was replaced");
@@ -202,13 +196,7 @@ export class VerifiedPieces implements Disposable {
     offset: number,
     scratch: Uint8Array<ArrayBuffer>,
   ): Promise<VerifiedPieces> {
-    let handle: Deno.FsFile;
-    try {
-      handle = await Deno.open(file.path, { read: true });
-    } catch (error) {
-      if (error instanceof Deno.errors.NotFound) throw changed("vanished");
-      throw new AppError("conflict", `${describeFsError(error)} at upload`, { cause: error });
-    }
+    const handle = await openForUpload(file);
     const pieces = new VerifiedPieces(file, handle);
     try {
       const now = await handle.stat();
@@ -272,5 +260,15 @@ export class VerifiedPieces implements Disposable {
     try {
       this.#handle.close();
     } catch { /* closed already */ }
+  }
+}
+
+/** Opens a file to upload it; a file gone or unreadable since it was hashed is `conflict`. */
+async function openForUpload(file: HashedFile): Promise<Deno.FsFile> {
+  try {
+    return await Deno.open(file.path, { read: true });
+  } catch (error) {
+    if (error instanceof Deno.errors.NotFound) throw changed("vanished");
+    throw new AppError("conflict", `${describeFsError(error)} at upload`, { cause: error });
   }
 }
