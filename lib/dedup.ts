@@ -135,10 +135,7 @@ export async function storeBlobs(
     const digest = toStore[i].digest;
     if (!("error" in result) && unindexed.has(digest)) toRecord.set(digest, result.size);
   });
-  await Promise.all([...toRecord].map(async ([digest, size]) => {
-    const [oldest] = await stores.metadata.files.findByDigest(digest, 1);
-    await stores.metadata.blobs.record({ digest, size, epoch_file_id: oldest?.id ?? null }, now);
-  }));
+  await Promise.all([...toRecord].map(([digest, size]) => indexBlob(stores, digest, size, now)));
   let next = 0;
   return blobs.map((blob) => {
     if (!alwaysStored(blob.digest)) return stored[next++];
@@ -164,12 +161,14 @@ export async function adoptBlobByDigest(
   }
   const result = await stores.blobs.adopt(digest, size, path);
   if (result === null) return null;
-  const [oldest] = await stores.metadata.files.findByDigest(digest, 1);
-  await stores.metadata.blobs.record(
-    { digest, size, epoch_file_id: oldest?.id ?? null },
-    new Date(),
-  );
+  await indexBlob(stores, digest, size, new Date());
   return result;
+}
+
+/** Records a blob stored by digest alone, the oldest live file with it as its epoch file. */
+async function indexBlob(stores: Stores, digest: Digest, size: number, now: Date): Promise<void> {
+  const [oldest] = await stores.metadata.files.findByDigest(digest, 1);
+  await stores.metadata.blobs.record({ digest, size, epoch_file_id: oldest?.id ?? null }, now);
 }
 
 export interface DedupStats {
