@@ -8,7 +8,7 @@
  * MB = 10^6 bytes. Each hashing figure is the best of three runs.
  */
 import { fileURLToPath } from "node:url";
-import { hashFile, ReadBuffers } from "../client/hash.ts";
+import { hashFile, ReadBuffers } from "../client/scan/hash.ts";
 import { startPpserver } from "../tests/_servers/ppserver.ts";
 import { machineDescription } from "./machine.ts";
 

@@ -7,9 +7,9 @@ import { VERSION } from "../lib/version.ts";
 import type { Command, CommandContext } from "./commands/command.ts";
 import { getCommand } from "./commands/get.ts";
 import { scanCommand } from "./commands/scan.ts";
-import { processSources } from "./config.ts";
-import { EXIT, exitCodeOf } from "./exit_codes.ts";
-import { processTerminal } from "./terminal.ts";
+import { processSources } from "./cli/config.ts";
+import { EXIT, exitCodeOf } from "./cli/exit_codes.ts";
+import { processTerminal } from "./cli/terminal.ts";
 
 const COMMANDS: Command[] = [scanCommand, getCommand];
 

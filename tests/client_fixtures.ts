@@ -8,8 +8,8 @@ import { homedir } from "node:os";
 import { DatabaseSync } from "node:sqlite";
 import { fileURLToPath } from "node:url";
 import { main } from "../client/main.ts";
-import { type ConfigSources, processSources } from "../client/config.ts";
-import { capturedTerminal } from "../client/terminal.ts";
+import { type ConfigSources, processSources } from "../client/cli/config.ts";
+import { capturedTerminal } from "../client/cli/terminal.ts";
 
 export const CLIENT_MAIN = fileURLToPath(new URL("../client/main.ts", import.meta.url));
 
@@ -310,7 +310,7 @@ export function classicOnlyProxy(
 
 /**
  * Waits until files written now are old enough for the scan cache to trust (see
- * RACY_MARGIN_MS in client/file_cache.ts: ctime comes in whole seconds, plus the margin).
+ * RACY_MARGIN_MS in client/scan/file_cache.ts: ctime comes in whole seconds, plus the margin).
  */
 export function ageFiles(): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, 2_100));

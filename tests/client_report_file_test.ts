@@ -3,10 +3,10 @@
  * a file that changes between hashing and upload.
  */
 import assert from "node:assert/strict";
-import { ApiClient } from "../client/api_client.ts";
-import { ReadBuffers } from "../client/hash.ts";
-import { InFlightUploads } from "../client/inflight_uploads.ts";
-import { type ReportContext, reportFile } from "../client/report_file.ts";
+import { ApiClient } from "../client/http/classic_client.ts";
+import { ReadBuffers } from "../client/scan/hash.ts";
+import { InFlightUploads } from "../client/scan/inflight_uploads.ts";
+import { type ReportContext, reportFile } from "../client/scan/report_file.ts";
 import { startPpserver } from "./_servers/ppserver.ts";
 import { pseudoRandom, serverBlobs, serverFiles, sha256, tempDir } from "./client_fixtures.ts";
 

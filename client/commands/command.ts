@@ -1,6 +1,6 @@
 /** A ppclient subcommand: its help text and what it does (returns the exit code). */
-import type { ConfigSources } from "../config.ts";
-import type { Terminal } from "../terminal.ts";
+import type { ConfigSources } from "../cli/config.ts";
+import type { Terminal } from "../cli/terminal.ts";
 
 export interface CommandContext {
   terminal: Terminal;

@@ -7,11 +7,11 @@ import { DirectWriter } from "../../lib/direct_writer.ts";
 import { parseArgs } from "node:util";
 import { parseDigest } from "../../lib/digest.ts";
 import { AppError, short } from "../../lib/errors.ts";
-import { ApiClient } from "../api_client.ts";
-import { loadConfig, settingsHelp } from "../config.ts";
-import { blobSize, downloadBlob, type DownloadSink } from "../download.ts";
-import { EXIT } from "../exit_codes.ts";
-import { formatBytes } from "../progress.ts";
+import { ApiClient } from "../http/classic_client.ts";
+import { loadConfig, settingsHelp } from "../cli/config.ts";
+import { blobSize, downloadBlob, type DownloadSink } from "../http/download.ts";
+import { EXIT } from "../cli/exit_codes.ts";
+import { formatBytes } from "../cli/progress.ts";
 import type { Command } from "./command.ts";
 
 const FLAGS = {

@@ -4,19 +4,19 @@
  */
 import { resolve } from "node:path";
 import { AppError } from "../../lib/errors.ts";
-import { ApiClient } from "../api_client.ts";
-import { type ClientConfig, loadConfig, parseScanArgs, settingsHelp } from "../config.ts";
-import { reportDeletions } from "../deletions.ts";
-import { compileExclude } from "../exclude.ts";
-import { EXIT } from "../exit_codes.ts";
-import { FileCache } from "../file_cache.ts";
-import { ProgressReporter } from "../progress.ts";
-import type { RetryPolicy } from "../retry.ts";
-import { runBatchedScan } from "../scan_batched.ts";
-import { runClassicScan } from "../scan_classic.ts";
-import { ScanRun } from "../scan_run.ts";
-import { ScanStats } from "../scan_stats.ts";
-import { discover, supportsBatchedScan, V1Client } from "../v1_client.ts";
+import { ApiClient } from "../http/classic_client.ts";
+import { type ClientConfig, loadConfig, parseScanArgs, settingsHelp } from "../cli/config.ts";
+import { reportDeletions } from "../scan/deletions.ts";
+import { compileExclude } from "../scan/exclude.ts";
+import { EXIT } from "../cli/exit_codes.ts";
+import { FileCache } from "../scan/file_cache.ts";
+import { ProgressReporter } from "../cli/progress.ts";
+import type { RetryPolicy } from "../http/retry.ts";
+import { runBatchedScan } from "../scan/batched.ts";
+import { runClassicScan } from "../scan/classic.ts";
+import { ScanRun } from "../scan/run.ts";
+import { ScanStats } from "../scan/stats.ts";
+import { discover, supportsBatchedScan, V1Client } from "../http/v1_client.ts";
 import type { Command, CommandContext } from "./command.ts";
 
 /** After the first Ctrl-C, files in flight get this long to finish before they are abandoned. */

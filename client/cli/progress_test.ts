@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { formatBytes, formatSummary, ProgressReporter } from "./progress.ts";
-import { ScanStats } from "./scan_stats.ts";
+import { ScanStats } from "../scan/stats.ts";
 import { capturedTerminal } from "./terminal.ts";
 
 function stats(): ScanStats {

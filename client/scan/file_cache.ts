@@ -20,8 +20,8 @@
 import { createHash } from "node:crypto";
 import { join } from "node:path";
 import { DatabaseSync, type StatementSync } from "node:sqlite";
-import { type Digest, isDigest } from "../lib/digest.ts";
-import { AppError } from "../lib/errors.ts";
+import { type Digest, isDigest } from "../../lib/digest.ts";
+import { AppError } from "../../lib/errors.ts";
 
 export const RACY_MARGIN_MS = 1000;
 /** Deno gives ctime in whole seconds: the real time may be up to this much later. */

@@ -14,10 +14,10 @@
  * one case without a bound (a large blob to a server without resumable uploads).
  */
 import { z } from "zod";
-import { BLOB_BATCH_CONTENT_TYPE } from "../lib/blob_batch_framing.ts";
-import type { Digest } from "../lib/digest.ts";
-import { AppError, short } from "../lib/errors.ts";
-import { type ApiClient, parseJson, trackedBody } from "./api_client.ts";
+import { BLOB_BATCH_CONTENT_TYPE } from "../../lib/blob_batch_framing.ts";
+import type { Digest } from "../../lib/digest.ts";
+import { AppError, short } from "../../lib/errors.ts";
+import { type ApiClient, parseJson, trackedBody } from "./classic_client.ts";
 import type { StreamedBody } from "./streamed_request.ts";
 
 const count = z.number().int().min(0);

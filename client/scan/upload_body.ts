@@ -5,8 +5,8 @@
  * bytes are never sent as that digest's blob (the server checks too).
  */
 import { createHash } from "node:crypto";
-import type { Digest } from "../lib/digest.ts";
-import { AppError, short } from "../lib/errors.ts";
+import type { Digest } from "../../lib/digest.ts";
+import { AppError, short } from "../../lib/errors.ts";
 import { READ_BUFFER_BYTES } from "./hash.ts";
 import { describeFsError } from "./walk.ts";
 

@@ -5,13 +5,13 @@
  * Expected per-file trouble is an outcome value (the scan goes on); an authentication
  * refusal or an abort is thrown (the scan stops).
  */
-import type { Digest } from "../lib/digest.ts";
-import { AppError } from "../lib/errors.ts";
-import type { ApiClient } from "./api_client.ts";
+import type { Digest } from "../../lib/digest.ts";
+import { AppError } from "../../lib/errors.ts";
+import type { ApiClient } from "../http/classic_client.ts";
 import { fileMetadataOf } from "./file_metadata.ts";
 import { hashFile, type ReadBuffers } from "./hash.ts";
 import type { InFlightUploads } from "./inflight_uploads.ts";
-import type { FailReason, FileSkipReason, Phase } from "./scan_stats.ts";
+import type { FailReason, FileSkipReason, Phase } from "./stats.ts";
 import { openVerifiedBody } from "./upload_body.ts";
 
 export type FileOutcome =

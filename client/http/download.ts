@@ -6,10 +6,10 @@
  * is checked at the end: bytes that do not hash to it are a `digest_mismatch` AppError.
  */
 import { createHash, type Hash } from "node:crypto";
-import type { Digest } from "../lib/digest.ts";
-import { AppError, short } from "../lib/errors.ts";
-import { chunksOf } from "../lib/body_chunks.ts";
-import type { ApiClient } from "./api_client.ts";
+import type { Digest } from "../../lib/digest.ts";
+import { AppError, short } from "../../lib/errors.ts";
+import { chunksOf } from "../../lib/body_chunks.ts";
+import type { ApiClient } from "./classic_client.ts";
 
 /** The reused buffer the response body is read into. */
 const READ_BUFFER_BYTES = 1024 * 1024;

@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import type { Digest } from "../lib/digest.ts";
+import type { Digest } from "../../lib/digest.ts";
 import { cacheFileOf, FileCache, type FileIdentity, isRacy, RACY_MARGIN_MS } from "./file_cache.ts";
 
 const D1 = "1".repeat(64) as Digest;

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
-import { type Digest, digestOf } from "../lib/digest.ts";
-import { AppError } from "../lib/errors.ts";
+import { type Digest, digestOf } from "../../lib/digest.ts";
+import { AppError } from "../../lib/errors.ts";
 import { openVerifiedBody, readVerified, VerifiedPieces } from "./upload_body.ts";
 
 async function withFile(content: string, fn: (path: string) => Promise<void>) {

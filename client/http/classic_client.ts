@@ -12,17 +12,17 @@
  *   never retried; it is rethrown as the body raised it.
  */
 import { z } from "zod";
-import type { Digest } from "../lib/digest.ts";
-import { AppError, codeOfStatus, short } from "../lib/errors.ts";
+import type { Digest } from "../../lib/digest.ts";
+import { AppError, codeOfStatus, short } from "../../lib/errors.ts";
 import {
   digestSchema,
   type FileMetadata,
   type FileWire,
   fileWireSchema,
   putFileResponseSchema,
-} from "../lib/models/file.ts";
-import { problemSchema } from "../lib/models/problem.ts";
-import { VERSION } from "../lib/version.ts";
+} from "../../lib/models/file.ts";
+import { problemSchema } from "../../lib/models/problem.ts";
+import { VERSION } from "../../lib/version.ts";
 import { type StreamedBody, streamedRequest, streamOf } from "./streamed_request.ts";
 import { backoffDelay, DEFAULT_RETRY, retryAfterMs, type RetryPolicy, sleep } from "./retry.ts";
 

@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { AppError } from "../lib/errors.ts";
+import { AppError } from "../../lib/errors.ts";
 import {
   baseUrlOf,
   type ConfigSources,

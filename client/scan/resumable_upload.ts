@@ -14,12 +14,12 @@
  * AppError and the upload is abandoned. The server verifies the digest too before the
  * blob becomes visible.
  */
-import type { Digest } from "../lib/digest.ts";
-import { AppError, short } from "../lib/errors.ts";
-import { backoffDelay, type RetryPolicy, sleep } from "./retry.ts";
+import type { Digest } from "../../lib/digest.ts";
+import { AppError, short } from "../../lib/errors.ts";
+import { backoffDelay, type RetryPolicy, sleep } from "../http/retry.ts";
 import { type HashedFile, VerifiedPieces } from "./upload_body.ts";
-import type { StreamedBody } from "./streamed_request.ts";
-import type { V1Client } from "./v1_client.ts";
+import type { StreamedBody } from "../http/streamed_request.ts";
+import type { V1Client } from "../http/v1_client.ts";
 
 /** Pieces of the buffer in flight at once. */
 const SLOTS = 4;

@@ -10,15 +10,15 @@
  * fails after the retries fails its files (the scan goes on); a refused API key stops
  * the scan.
  */
-import type { Digest } from "../lib/digest.ts";
-import { AppError } from "../lib/errors.ts";
+import type { Digest } from "../../lib/digest.ts";
+import { AppError } from "../../lib/errors.ts";
 import type { BlobUploader } from "./blob_uploader.ts";
-import type { BoundedQueue } from "./bounded_queue.ts";
+import type { BoundedQueue } from "../async/bounded_queue.ts";
 import type { FileIdentity } from "./file_cache.ts";
-import { Semaphore } from "./semaphore.ts";
-import type { FailReason } from "./scan_stats.ts";
-import { ScanRun } from "./scan_run.ts";
-import type { FileResult, V1Client } from "./v1_client.ts";
+import { Semaphore } from "../async/semaphore.ts";
+import type { FailReason } from "./stats.ts";
+import { ScanRun } from "./run.ts";
+import type { FileResult, V1Client } from "../http/v1_client.ts";
 
 export interface RegistrationLimits {
   batchFiles: number;

@@ -13,7 +13,7 @@
  * `abandon` aborts, the queues are dropped and the files in them count as abandoned.
  */
 import { BlobUploader, uploadLimitsFor } from "./blob_uploader.ts";
-import { BoundedQueue } from "./bounded_queue.ts";
+import { BoundedQueue } from "../async/bounded_queue.ts";
 import { identityOf, sameIdentity } from "./file_cache.ts";
 import { fileMetadataOf } from "./file_metadata.ts";
 import {
@@ -23,11 +23,11 @@ import {
   registrationLimitsFor,
 } from "./file_registrar.ts";
 import { hashFile, ReadBuffers } from "./hash.ts";
-import type { Digest } from "../lib/digest.ts";
+import type { Digest } from "../../lib/digest.ts";
 import type { FileIdentity } from "./file_cache.ts";
-import type { FileEvent, Lookup, ScanRun } from "./scan_run.ts";
-import type { RetryPolicy } from "./retry.ts";
-import type { V1Client } from "./v1_client.ts";
+import type { FileEvent, Lookup, ScanRun } from "./run.ts";
+import type { RetryPolicy } from "../http/retry.ts";
+import type { V1Client } from "../http/v1_client.ts";
 
 export interface BatchedScanOptions {
   retry: RetryPolicy;

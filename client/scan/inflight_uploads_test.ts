@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { digestOf } from "../lib/digest.ts";
+import { digestOf } from "../../lib/digest.ts";
 import { InFlightUploads } from "./inflight_uploads.ts";
 
 Deno.test("run() lets a second upload of a running digest join it instead of sending again", async () => {

@@ -7,7 +7,7 @@
  * - A key may repeat (`exclude = .git` then `exclude = *.pyc`).
  * - Values are taken verbatim after trimming; one pair of surrounding quotes is removed.
  */
-import { AppError, short } from "../lib/errors.ts";
+import { AppError, short } from "../../lib/errors.ts";
 
 export interface ConfigLine {
   key: string;

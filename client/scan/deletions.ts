@@ -13,9 +13,9 @@
  * A classic server cannot be told: the gone files are counted, stay in the cache (a later
  * scan against a /v1 server reports them), and verbose output says so.
  */
-import { AppError } from "../lib/errors.ts";
-import { type RootWalk, ScanRun } from "./scan_run.ts";
-import type { V1Client } from "./v1_client.ts";
+import { AppError } from "../../lib/errors.ts";
+import { type RootWalk, ScanRun } from "./run.ts";
+import type { V1Client } from "../http/v1_client.ts";
 
 const PAGE = 500;
 

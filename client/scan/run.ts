@@ -6,13 +6,13 @@
  * Signals: `stop` ends the taking of new files (Ctrl-C or a fatal error); `abandon` aborts
  * the files in flight (a fatal error, or the grace after Ctrl-C ran out).
  */
-import type { Digest } from "../lib/digest.ts";
-import { AppError } from "../lib/errors.ts";
-import type { ClientConfig } from "./config.ts";
+import type { Digest } from "../../lib/digest.ts";
+import { AppError } from "../../lib/errors.ts";
+import type { ClientConfig } from "../cli/config.ts";
 import { type CachedFile, type FileCache, type FileIdentity, identityOf } from "./file_cache.ts";
-import type { ProgressReporter } from "./progress.ts";
+import type { ProgressReporter } from "../cli/progress.ts";
 import type { FileOutcome } from "./report_file.ts";
-import type { ScanStats } from "./scan_stats.ts";
+import type { ScanStats } from "./stats.ts";
 import { walk, type WalkOptions } from "./walk.ts";
 
 /** Unreadable directories remembered per root; more make the root's walk count as unclean. */

@@ -2,8 +2,8 @@
  * The metadata a client reports for one file (the classic `POST /put_file` body, also
  * each item of a /v1 batch): its absolute path, this host, its digest and its stat.
  */
-import type { Digest } from "../lib/digest.ts";
-import { type FileMetadata, fileMetadataSchema } from "../lib/models/file.ts";
+import type { Digest } from "../../lib/digest.ts";
+import { type FileMetadata, fileMetadataSchema } from "../../lib/models/file.ts";
 
 export interface HostIdentity {
   hostname: string;

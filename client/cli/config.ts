@@ -11,7 +11,7 @@ import { homedir } from "node:os";
 import { resolve } from "node:path";
 import { parseArgs } from "node:util";
 import { z } from "zod";
-import { AppError, short } from "../lib/errors.ts";
+import { AppError, short } from "../../lib/errors.ts";
 import { parseConfigFile } from "./config_file.ts";
 import { primaryIpAddress, systemHostname } from "./host_identity.ts";
 

@@ -18,15 +18,15 @@
  * is never sent as that digest). Uploads of one digest coalesce: a second file waits for
  * the first upload ("joined").
  */
-import { frameHeader } from "../lib/blob_batch_framing.ts";
-import type { Digest } from "../lib/digest.ts";
-import { AppError, short } from "../lib/errors.ts";
+import { frameHeader } from "../../lib/blob_batch_framing.ts";
+import type { Digest } from "../../lib/digest.ts";
+import { AppError, short } from "../../lib/errors.ts";
 import { InFlightUploads } from "./inflight_uploads.ts";
 import { resumableUpload } from "./resumable_upload.ts";
-import type { RetryPolicy } from "./retry.ts";
-import { Semaphore } from "./semaphore.ts";
+import type { RetryPolicy } from "../http/retry.ts";
+import { Semaphore } from "../async/semaphore.ts";
 import { type HashedFile, openVerifiedBody, readVerified } from "./upload_body.ts";
-import type { V1Client } from "./v1_client.ts";
+import type { V1Client } from "../http/v1_client.ts";
 
 export interface UploadLimits {
   /** Largest blob sent in a blob batch; 0: no blob batches. */

@@ -9,7 +9,7 @@
  * is never reported for bytes that were not the file's at one moment.
  */
 import { createHash } from "node:crypto";
-import type { Digest } from "../lib/digest.ts";
+import type { Digest } from "../../lib/digest.ts";
 import { describeFsError } from "./walk.ts";
 
 export const READ_BUFFER_BYTES = 1024 * 1024;

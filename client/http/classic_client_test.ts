@@ -1,8 +1,8 @@
 import assert from "node:assert/strict";
-import { digestOf } from "../lib/digest.ts";
-import { AppError } from "../lib/errors.ts";
-import type { FileMetadata } from "../lib/models/file.ts";
-import { ApiClient, type RetryEvent } from "./api_client.ts";
+import { digestOf } from "../../lib/digest.ts";
+import { AppError } from "../../lib/errors.ts";
+import type { FileMetadata } from "../../lib/models/file.ts";
+import { ApiClient, type RetryEvent } from "./classic_client.ts";
 
 /** A stand-in server on a real socket whose answers each test scripts. */
 async function withServer(

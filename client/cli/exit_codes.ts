@@ -4,7 +4,7 @@
  * 0 all done; 1 some files failed (or the server could not be used); 2 usage or
  * configuration error; 3 authentication refused; 130 interrupted.
  */
-import type { ErrorCode } from "../lib/errors.ts";
+import type { ErrorCode } from "../../lib/errors.ts";
 
 export const EXIT = {
   ok: 0,

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { createHash } from "node:crypto";
-import { EMPTY_DIGEST } from "../lib/digest.ts";
+import { EMPTY_DIGEST } from "../../lib/digest.ts";
 import { changeBetween, hashFile, ReadBuffers } from "./hash.ts";
 
 function sha256(bytes: Uint8Array): string {

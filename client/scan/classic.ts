@@ -4,13 +4,13 @@
  * and for dry runs (`api` null: hash and count only). Files the scan cache shows unchanged
  * and confirmed are neither read nor sent.
  */
-import type { ApiClient } from "./api_client.ts";
+import type { ApiClient } from "../http/classic_client.ts";
 import { ReadBuffers } from "./hash.ts";
 import { InFlightUploads } from "./inflight_uploads.ts";
-import { runPool } from "./pool.ts";
+import { runPool } from "../async/pool.ts";
 import { type FileOutcome, reportFile } from "./report_file.ts";
-import type { Phase } from "./scan_stats.ts";
-import { type FileEvent, ScanRun } from "./scan_run.ts";
+import type { Phase } from "./stats.ts";
+import { type FileEvent, ScanRun } from "./run.ts";
 
 export async function runClassicScan(
   run: ScanRun,

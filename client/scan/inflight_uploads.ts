@@ -5,7 +5,7 @@
  * file registered just before its twin's upload finished needs no upload either), so
  * memory stays bounded whatever the number of files.
  */
-import type { Digest } from "../lib/digest.ts";
+import type { Digest } from "../../lib/digest.ts";
 
 const RECENT_LIMIT = 4096;
 

@@ -9,8 +9,8 @@
  * - The summary goes to stdout: text, or one JSON object with `--json`.
  * - `--quiet`: no progress and no text summary (problems and `--json` still print).
  */
-import type { Summary } from "./scan_stats.ts";
-import type { ScanStats } from "./scan_stats.ts";
+import type { Summary } from "../scan/stats.ts";
+import type { ScanStats } from "../scan/stats.ts";
 import type { Terminal } from "./terminal.ts";
 
 export interface ProgressOptions {
