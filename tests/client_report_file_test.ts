@@ -3,14 +3,15 @@
  * a file that changes between hashing and upload.
  */
 import assert from "node:assert/strict";
-import { ApiClient } from "../client/http/classic_client.ts";
+import { ClassicClient } from "../client/http/classic_client.ts";
+import { Transport } from "../client/http/transport.ts";
 import { ReadBuffers } from "../client/scan/hash.ts";
 import { InFlightUploads } from "../client/scan/inflight_uploads.ts";
 import { type ReportContext, reportFile } from "../client/scan/report_file.ts";
 import { startPpserver } from "./_servers/ppserver.ts";
 import { pseudoRandom, serverBlobs, serverFiles, sha256, tempDir } from "./client_fixtures.ts";
 
-function context(api: ApiClient, onPhase?: ReportContext["onPhase"]): ReportContext {
+function context(api: ClassicClient, onPhase?: ReportContext["onPhase"]): ReportContext {
   return {
     api,
     hostname: "host-r",
@@ -30,7 +31,8 @@ Deno.test("reportFile() registers the file's stat metadata and uploads its bytes
   await Deno.writeFile(path, bytes);
   await Deno.chmod(path, 0o640);
   const info = await Deno.stat(path);
-  using api = new ApiClient({ baseUrl: server.url, apiKey: server.adminKey });
+  using transport = new Transport({ baseUrl: server.url, apiKey: server.adminKey });
+  const api = new ClassicClient(transport);
 
   const outcome = await reportFile(path, info.dev, new ReadBuffers(), context(api));
   assert.deepEqual(outcome, {
@@ -67,7 +69,8 @@ Deno.test("a file rewritten between hashing and upload counts as changed and its
   const rewritten = pseudoRandom(2 * 1024 * 1024, 12);
   await Deno.writeFile(path, original);
   const info = await Deno.stat(path);
-  using api = new ApiClient({ baseUrl: server.url, apiKey: server.adminKey });
+  using transport = new Transport({ baseUrl: server.url, apiKey: server.adminKey });
+  const api = new ClassicClient(transport);
 
   const outcome = await reportFile(
     path,
@@ -93,7 +96,8 @@ Deno.test("reportFile() rethrows a refused API key instead of counting a failure
   await using server = await startPpserver();
   await using dir = await tempDir("ppclient-report-");
   await Deno.writeTextFile(`${dir.path}/f`, "x");
-  using api = new ApiClient({ baseUrl: server.url, apiKey: "0".repeat(64) });
+  using transport = new Transport({ baseUrl: server.url, apiKey: "0".repeat(64) });
+  const api = new ClassicClient(transport);
   await assert.rejects(
     reportFile(`${dir.path}/f`, 0, new ReadBuffers(), context(api)),
     (error: Error & { code?: string }) => error.code === "unauthorized",

@@ -7,7 +7,7 @@ import { DirectWriter } from "../../lib/direct_writer.ts";
 import { parseArgs } from "node:util";
 import { parseDigest } from "../../lib/digest.ts";
 import { AppError, short } from "../../lib/errors.ts";
-import { ApiClient } from "../http/classic_client.ts";
+import { connect, type Connection, requireApiKey } from "../cli/connect.ts";
 import { loadConfig, settingsHelp } from "../cli/config.ts";
 import { blobSize, downloadBlob, type DownloadSink } from "../http/download.ts";
 import { EXIT } from "../cli/exit_codes.ts";
@@ -85,26 +85,29 @@ export const getCommand: Command = {
       [],
       context.sources,
     );
-    if (config.apiKey === null) {
-      throw new AppError(
-        "invalid_input",
-        "No API key: pass --api-key, set PUTPLACE_API_KEY, or add api-key to ppclient.conf",
-      );
-    }
     const { terminal, interrupt } = context;
-    using api = new ApiClient({
-      baseUrl: config.url,
-      apiKey: config.apiKey,
-      fetch: context.fetch,
-      retry: { retries: config.retries, baseDelayMs: 250, maxDelayMs: 8_000 },
-      onRetry: (e) => {
-        if (config.verbose) {
-          terminal.err(
-            `ppclient: retry ${e.retry} of ${e.request} in ${e.delayMs} ms: ${e.reason}\n`,
-          );
-        }
-      },
-    });
+    requireApiKey(config.apiKey);
+    let server: Connection;
+    try {
+      server = await connect({
+        config,
+        fetch: context.fetch,
+        signal: interrupt,
+        onRetry: (e) => {
+          if (config.verbose) {
+            terminal.err(
+              `ppclient: retry ${e.retry} of ${e.request} in ${e.delayMs} ms: ${e.reason}\n`,
+            );
+          }
+        },
+      });
+    } catch (error) {
+      if (!interrupt.aborted) throw error;
+      terminal.err("ppclient: interrupted\n");
+      return EXIT.interrupted;
+    }
+    using _server = server;
+    const { transport } = server;
 
     const output = values.output;
     const hash = createHash("sha256");
@@ -117,7 +120,7 @@ export const getCommand: Command = {
         file = await openOutput(output, values.continue === true);
         if (values.continue) {
           offset = await hashExisting(file, hash);
-          known = await blobSize(api, digest, interrupt);
+          known = await blobSize(transport, digest, interrupt);
           if (offset > known) {
             throw new AppError(
               "invalid_input",
@@ -135,7 +138,7 @@ export const getCommand: Command = {
         : file !== null
         ? fileSink(file)
         : stdoutSink();
-      const size = await downloadBlob(api, digest, sink, {
+      const size = await downloadBlob(transport, digest, sink, {
         offset,
         hash,
         size: known,

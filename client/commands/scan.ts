@@ -4,19 +4,17 @@
  */
 import { resolve } from "node:path";
 import { AppError } from "../../lib/errors.ts";
-import { ApiClient } from "../http/classic_client.ts";
+import { connect, type Connection, requireApiKey } from "../cli/connect.ts";
 import { type ClientConfig, loadConfig, parseScanArgs, settingsHelp } from "../cli/config.ts";
 import { reportDeletions } from "../scan/deletions.ts";
 import { compileExclude } from "../scan/exclude.ts";
 import { EXIT } from "../cli/exit_codes.ts";
 import { FileCache } from "../scan/file_cache.ts";
 import { ProgressReporter } from "../cli/progress.ts";
-import type { RetryPolicy } from "../http/retry.ts";
 import { runBatchedScan } from "../scan/batched.ts";
 import { runClassicScan } from "../scan/classic.ts";
 import { ScanRun } from "../scan/run.ts";
 import { ScanStats } from "../scan/stats.ts";
-import { discover, supportsBatchedScan, V1Client } from "../http/v1_client.ts";
 import type { Command, CommandContext } from "./command.ts";
 
 /** After the first Ctrl-C, files in flight get this long to finish before they are abandoned. */
@@ -105,48 +103,30 @@ export async function runScan(config: ClientConfig, context: CommandContext): Pr
     throw new AppError("invalid_input", "Nothing to scan: give a PATH or --path");
   }
   const roots = await checkedRoots(config.paths, context.sources.cwd);
-  if (!config.dryRun && config.apiKey === null) {
-    throw new AppError(
-      "invalid_input",
-      "No API key: pass --api-key, set PUTPLACE_API_KEY, or add api-key to ppclient.conf",
-    );
-  }
+  if (!config.dryRun) requireApiKey(config.apiKey);
   const exclude = config.exclude.map(compileExclude);
   const stats = new ScanStats(config.dryRun);
   const reporter = new ProgressReporter(terminal, stats, config);
-  const retry: RetryPolicy = { retries: config.retries, baseDelayMs: 250, maxDelayMs: 8_000 };
 
-  using api = config.dryRun ? null : new ApiClient({
-    baseUrl: config.url,
-    apiKey: config.apiKey ?? "",
-    fetch: context.fetch,
-    maxConnections: config.jobs,
-    retry,
-    onRetry: (e) =>
-      reporter.detail(`retry ${e.retry} of ${e.request} in ${e.delayMs} ms: ${e.reason}`),
-  });
-  let v1: V1Client | null = null;
-  if (api) {
+  let server: Connection | null = null;
+  if (!config.dryRun) {
     try {
-      await api.health(interrupt);
-      const capabilities = await discover(api, interrupt);
-      if (capabilities !== null && supportsBatchedScan(capabilities)) {
-        v1 = new V1Client(api, capabilities);
-      }
+      server = await connect({
+        config,
+        fetch: context.fetch,
+        signal: interrupt,
+        onRetry: (e) =>
+          reporter.detail(`retry ${e.retry} of ${e.request} in ${e.delayMs} ms: ${e.reason}`),
+      });
     } catch (error) {
-      if (interrupt.aborted) {
-        reporter.finish(stats.summary(true));
-        return EXIT.interrupted;
-      }
-      if (error instanceof AppError) {
-        throw new AppError(
-          error.code,
-          `Cannot use the server at "${config.url}": ${error.message}`,
-          { cause: error, status: error.status },
-        );
-      }
-      throw error;
+      if (!interrupt.aborted) throw error;
+      reporter.finish(stats.summary(true));
+      return EXIT.interrupted;
     }
+  }
+  using _server = server;
+  const v1 = server?.v1 ?? null;
+  if (server) {
     stats.api = v1 ? "v1" : "classic";
     if (!v1) {
       reporter.detail(
@@ -156,7 +136,7 @@ export async function runScan(config: ClientConfig, context: CommandContext): Pr
     }
   }
 
-  using cache = api ? openCache(config, reporter) : null;
+  using cache = server ? openCache(config, reporter) : null;
   cache?.beginScan();
 
   const graceOver = new AbortController();
@@ -182,8 +162,8 @@ export async function runScan(config: ClientConfig, context: CommandContext): Pr
   let deletionsReported = true;
   reporter.start();
   try {
-    if (v1) await runBatchedScan(run, files, v1, { retry });
-    else await runClassicScan(run, files, api);
+    if (v1) await runBatchedScan(run, files, v1);
+    else await runClassicScan(run, files, server?.classic ?? null);
     if (run.fatalError === null && !interrupt.aborted) {
       deletionsReported = await reportDeletions(run, v1);
     }

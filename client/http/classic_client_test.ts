@@ -2,7 +2,8 @@ import assert from "node:assert/strict";
 import { digestOf } from "../../lib/digest.ts";
 import { AppError } from "../../lib/errors.ts";
 import type { FileMetadata } from "../../lib/models/file.ts";
-import { ApiClient, type RetryEvent } from "./classic_client.ts";
+import { ClassicClient } from "./classic_client.ts";
+import { type RetryEvent, Transport } from "./transport.ts";
 
 /** A stand-in server on a real socket whose answers each test scripts. */
 async function withServer(
@@ -61,12 +62,13 @@ Deno.test("putFile() retries 5xx answers with backoff, then succeeds", async () 
     (_, attempt) => attempt <= 2 ? problem(503, "Store unreachable") : registered(true),
     async (url, attempts) => {
       const retries: RetryEvent[] = [];
-      using api = new ApiClient({
+      using transport = new Transport({
         baseUrl: url,
         apiKey: "k",
         retry: fast,
         onRetry: (e) => retries.push(e),
       });
+      const api = new ClassicClient(transport);
       const answer = await api.putFile(file);
       assert.equal(answer.upload_required, true);
       assert.equal(attempts(), 3);
@@ -83,7 +85,8 @@ Deno.test("putFile() retries 429 and honours Retry-After", async () => {
         ? new Response("slow down", { status: 429, headers: { "retry-after": "0" } })
         : registered(false),
     async (url, attempts) => {
-      using api = new ApiClient({ baseUrl: url, apiKey: "k", retry: fast });
+      using transport = new Transport({ baseUrl: url, apiKey: "k", retry: fast });
+      const api = new ClassicClient(transport);
       assert.equal((await api.putFile(file)).upload_required, false);
       assert.equal(attempts(), 2);
     },
@@ -94,7 +97,8 @@ Deno.test("putFile() never retries a 4xx and turns its problem body into an AppE
   await withServer(
     () => problem(422, 'Invalid file metadata at "sha256"', "invalid_input"),
     async (url, attempts) => {
-      using api = new ApiClient({ baseUrl: url, apiKey: "k", retry: fast });
+      using transport = new Transport({ baseUrl: url, apiKey: "k", retry: fast });
+      const api = new ClassicClient(transport);
       await assert.rejects(api.putFile(file), (error) => {
         assert.ok(error instanceof AppError);
         assert.equal(error.code, "invalid_input");
@@ -114,7 +118,8 @@ Deno.test("a classic 401 body with only `detail` becomes an unauthorized AppErro
       return Response.json({ detail: "Invalid API key" }, { status: 401 });
     },
     async (url, attempts) => {
-      using api = new ApiClient({ baseUrl: url, apiKey: "wrong", retry: fast });
+      using transport = new Transport({ baseUrl: url, apiKey: "wrong", retry: fast });
+      const api = new ClassicClient(transport);
       await assert.rejects(api.putFile(file), (error) => {
         assert.ok(error instanceof AppError);
         assert.equal(error.code, "unauthorized");
@@ -128,7 +133,8 @@ Deno.test("a classic 401 body with only `detail` becomes an unauthorized AppErro
 
 Deno.test("a bounded number of attempts is made, then the last failure is thrown", async () => {
   await withServer(() => problem(500, "Internal error"), async (url, attempts) => {
-    using api = new ApiClient({ baseUrl: url, apiKey: "k", retry: { ...fast, retries: 2 } });
+    using transport = new Transport({ baseUrl: url, apiKey: "k", retry: { ...fast, retries: 2 } });
+    const api = new ClassicClient(transport);
     await assert.rejects(api.putFile(file), /500: Internal error \(after 3 attempts\)/);
     assert.equal(attempts(), 3);
   });
@@ -140,12 +146,13 @@ Deno.test("network errors are retried, then reported as unavailable", async () =
   const port = (listener.addr as Deno.NetAddr).port;
   listener.close();
   const retries: RetryEvent[] = [];
-  using api = new ApiClient({
+  using transport = new Transport({
     baseUrl: `http://127.0.0.1:${port}`,
     apiKey: "k",
     retry: { ...fast, retries: 2 },
     onRetry: (e) => retries.push(e),
   });
+  const api = new ClassicClient(transport);
   await assert.rejects(api.health(), (error) => {
     assert.ok(error instanceof AppError);
     assert.equal(error.code, "unavailable");
@@ -164,7 +171,8 @@ Deno.test("an attempt with no progress is abandoned after the idle timeout and r
     }
     return new Response("ok");
   }, async (url, attempts) => {
-    using api = new ApiClient({ baseUrl: url, apiKey: "k", retry: fast, idleTimeoutMs: 100 });
+    using transport = new Transport({ baseUrl: url, apiKey: "k", retry: fast, idleTimeoutMs: 100 });
+    const api = new ClassicClient(transport);
     await api.health();
     assert.equal(attempts(), 2);
     release.resolve();
@@ -173,7 +181,8 @@ Deno.test("an attempt with no progress is abandoned after the idle timeout and r
 
 Deno.test("an answer that does not match the schema is an internal error, not retried", async () => {
   await withServer(() => Response.json({ hello: "world" }, { status: 201 }), async (url, n) => {
-    using api = new ApiClient({ baseUrl: url, apiKey: "k", retry: fast });
+    using transport = new Transport({ baseUrl: url, apiKey: "k", retry: fast });
+    const api = new ClassicClient(transport);
     await assert.rejects(api.putFile(file), (error) => {
       assert.ok(error instanceof AppError);
       assert.equal(error.code, "internal");
@@ -195,7 +204,8 @@ Deno.test("uploadFile() streams an octet-stream body with hostname and filepath 
     const received = await request.text();
     return Response.json({ sha256: digestOf(received), size: received.length, status: "uploaded" });
   }, async (url) => {
-    using api = new ApiClient({ baseUrl: url, apiKey: "k", retry: fast });
+    using transport = new Transport({ baseUrl: url, apiKey: "k", retry: fast });
+    const api = new ClassicClient(transport);
     const answer = await api.uploadFile(
       digestOf(content),
       { hostname: "host-a", filepath: "/srv/a b.txt" },
@@ -212,7 +222,8 @@ Deno.test("uploadFile() does not retry when its own body fails, and rethrows tha
   }, async (url) => {
     let opened = 0;
     const failure = new AppError("conflict", "changed after it was hashed");
-    using api = new ApiClient({ baseUrl: url, apiKey: "k", retry: fast });
+    using transport = new Transport({ baseUrl: url, apiKey: "k", retry: fast });
+    const api = new ClassicClient(transport);
     await assert.rejects(
       api.uploadFile(digestOf("a"), { hostname: "h", filepath: "/f" }, () => {
         opened++;
@@ -252,7 +263,8 @@ Deno.test("getFile() answers null for 404 and the file for 200", async () => {
     }
     return problem(404, "No file", "not_found");
   }, async (url) => {
-    using api = new ApiClient({ baseUrl: url, apiKey: "k", retry: fast });
+    using transport = new Transport({ baseUrl: url, apiKey: "k", retry: fast });
+    const api = new ClassicClient(transport);
     assert.equal((await api.getFile(file.sha256))?.filepath, "/srv/a.txt");
     assert.equal(await api.getFile(digestOf("other")), null);
   });
@@ -260,7 +272,7 @@ Deno.test("getFile() answers null for 404 and the file for 200", async () => {
 
 Deno.test("an injected fetch is used for every request", async () => {
   const seen: string[] = [];
-  using api = new ApiClient({
+  using transport = new Transport({
     baseUrl: "http://example.invalid",
     apiKey: "secret",
     retry: fast,
@@ -269,6 +281,7 @@ Deno.test("an injected fetch is used for every request", async () => {
       return Promise.resolve(registered(false));
     },
   });
+  const api = new ClassicClient(transport);
   await api.putFile(file);
   assert.deepEqual(seen, ["POST http://example.invalid/put_file secret"]);
 });
@@ -280,7 +293,11 @@ Deno.test("sequential requests reuse one keep-alive connection", async () => {
     return registered(false);
   });
   try {
-    using api = new ApiClient({ baseUrl: `http://127.0.0.1:${server.addr.port}`, apiKey: "k" });
+    using transport = new Transport({
+      baseUrl: `http://127.0.0.1:${server.addr.port}`,
+      apiKey: "k",
+    });
+    const api = new ClassicClient(transport);
     for (let i = 0; i < 20; i++) await api.putFile(file);
     assert.equal(ports.size, 1, `connections from ports ${[...ports].join(", ")}`);
   } finally {

@@ -9,7 +9,7 @@ import { createHash, type Hash } from "node:crypto";
 import type { Digest } from "../../lib/digest.ts";
 import { AppError, short } from "../../lib/errors.ts";
 import { chunksOf } from "../../lib/body_chunks.ts";
-import type { ApiClient } from "./classic_client.ts";
+import type { Transport } from "./transport.ts";
 
 /** The reused buffer the response body is read into. */
 const READ_BUFFER_BYTES = 1024 * 1024;
@@ -33,7 +33,7 @@ export interface DownloadOptions {
 
 /** Downloads the blob into the sink; answers its size once verified. */
 export async function downloadBlob(
-  api: ApiClient,
+  transport: Transport,
   digest: Digest,
   sink: DownloadSink,
   options: DownloadOptions = {},
@@ -44,14 +44,14 @@ export async function downloadBlob(
   let touch = () => {};
   const label = `GET /v1/blobs/${short(digest)}`;
   if (size === null || written < size) {
-    await api.send(label, (progress) => {
+    await transport.send(label, (progress) => {
       touch = progress;
       const headers: Record<string, string> = {};
       if (written > 0) {
         headers.range = `bytes=${written}-`;
         headers["if-range"] = `"${digest}"`;
       }
-      return { url: `${api.baseUrl}/v1/blobs/${digest}`, init: { headers } };
+      return { url: `${transport.baseUrl}/v1/blobs/${digest}`, init: { headers } };
     }, {
       signal: options.signal,
       accept: async (response) => {
@@ -125,13 +125,13 @@ function describe(error: unknown): string {
 
 /** `HEAD /v1/blobs/{digest}`: the blob's size (a `not_found` AppError when not held). */
 export async function blobSize(
-  api: ApiClient,
+  transport: Transport,
   digest: Digest,
   signal?: AbortSignal,
 ): Promise<number> {
   const label = `HEAD /v1/blobs/${short(digest)}`;
-  return await api.send(label, () => ({
-    url: `${api.baseUrl}/v1/blobs/${digest}`,
+  return await transport.send(label, () => ({
+    url: `${transport.baseUrl}/v1/blobs/${digest}`,
     init: { method: "HEAD" },
   }), {
     signal,

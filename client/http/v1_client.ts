@@ -1,8 +1,7 @@
 /**
  * Typed calls to the /v1 API (batch registration, deletion reports, small-blob batches,
- * streamed and resumable blob uploads, downloads), over the API client's pooled and
- * retrying transport. `discover` asks `GET /v1` once: null means a server that only
- * speaks the classic API.
+ * streamed and resumable blob uploads), over the shared `Transport`. `discover` asks
+ * `GET /v1` once: null means a server that only speaks the classic API.
  *
  * Answers are parsed with the client's own zod schemas of what it acts on (the client
  * never imports server code).
@@ -17,7 +16,8 @@ import { z } from "zod";
 import { BLOB_BATCH_CONTENT_TYPE } from "../../lib/blob_batch_framing.ts";
 import type { Digest } from "../../lib/digest.ts";
 import { AppError, short } from "../../lib/errors.ts";
-import { type ApiClient, parseJson, trackedBody } from "./classic_client.ts";
+import { parseJson, trackedBody, type Transport } from "./transport.ts";
+import type { RetryPolicy } from "./retry.ts";
 import type { StreamedBody } from "./streamed_request.ts";
 
 const count = z.number().int().min(0);
@@ -96,10 +96,13 @@ const uploadCreatedSchema = z.union([
 const appendAnswerSchema = z.object({ complete: z.boolean(), offset: count });
 
 /** Asks `GET /v1`: the server's capabilities, or null for a classic-only server. */
-export async function discover(api: ApiClient, signal?: AbortSignal): Promise<Capabilities | null> {
+export async function discover(
+  transport: Transport,
+  signal?: AbortSignal,
+): Promise<Capabilities | null> {
   let json: unknown;
   try {
-    json = await api.send("GET /v1", () => ({ url: `${api.baseUrl}/v1`, init: {} }), {
+    json = await transport.send("GET /v1", () => ({ url: `${transport.baseUrl}/v1`, init: {} }), {
       signal,
       accept: async (response) => {
         try {
@@ -125,10 +128,10 @@ export function supportsBatchedScan(capabilities: Capabilities): boolean {
 
 export class V1Client {
   readonly capabilities: Capabilities;
-  #api: ApiClient;
+  #transport: Transport;
 
-  constructor(api: ApiClient, capabilities: Capabilities) {
-    this.#api = api;
+  constructor(transport: Transport, capabilities: Capabilities) {
+    this.#transport = transport;
     this.capabilities = capabilities;
   }
 
@@ -139,8 +142,8 @@ export class V1Client {
   /** `POST /v1/files/batch` with a body already serialized (`{"files":[...]}`). */
   async registerFiles(body: string, files: number, signal?: AbortSignal): Promise<FileBatchAnswer> {
     const label = "POST /v1/files/batch";
-    const answer = await this.#api.send(label, () => ({
-      url: `${this.#api.baseUrl}/v1/files/batch`,
+    const answer = await this.#transport.send(label, () => ({
+      url: `${this.#transport.baseUrl}/v1/files/batch`,
       init: { method: "POST", headers: { "content-type": "application/json" }, body },
     }), { signal, accept: (response) => parseJson(response, fileBatchAnswerSchema, label) });
     if (answer.results.length !== files || answer.results.some((r, i) => r.index !== i)) {
@@ -160,8 +163,8 @@ export class V1Client {
   ): Promise<{ deleted: number; skipped: number }> {
     const label = "POST /v1/files/deleted";
     const body = JSON.stringify({ hostname, filepaths });
-    return await this.#api.send(label, () => ({
-      url: `${this.#api.baseUrl}/v1/files/deleted`,
+    return await this.#transport.send(label, () => ({
+      url: `${this.#transport.baseUrl}/v1/files/deleted`,
       init: { method: "POST", headers: { "content-type": "application/json" }, body },
     }), { signal, accept: (response) => parseJson(response, deletionAnswerSchema, label) });
   }
@@ -173,8 +176,8 @@ export class V1Client {
     signal?: AbortSignal,
   ): Promise<BlobBatchAnswer> {
     const label = "POST /v1/blobs/batch";
-    const answer = await this.#api.send(label, () => ({
-      url: `${this.#api.baseUrl}/v1/blobs/batch`,
+    const answer = await this.#transport.send(label, () => ({
+      url: `${this.#transport.baseUrl}/v1/blobs/batch`,
       init: { method: "POST", headers: { "content-type": BLOB_BATCH_CONTENT_TYPE }, body },
     }), { signal, accept: (response) => parseJson(response, blobBatchAnswerSchema, label) });
     if (answer.results.length !== blobs || answer.results.some((r, i) => r.index !== i)) {
@@ -197,16 +200,16 @@ export class V1Client {
     signal?: AbortSignal,
   ): Promise<"stored" | "already_stored"> {
     const label = `PUT /v1/blobs/${short(digest)}`;
-    const answer = await this.#api.send(label, async (touch) => {
+    const answer = await this.#transport.send(label, async (touch) => {
       if (body instanceof Uint8Array) {
         return {
-          url: `${this.#api.baseUrl}/v1/blobs/${digest}`,
+          url: `${this.#transport.baseUrl}/v1/blobs/${digest}`,
           init: { method: "PUT", headers: { "content-type": "application/octet-stream" }, body },
         };
       }
       const tracked = trackedBody(await body(), touch);
       return {
-        url: `${this.#api.baseUrl}/v1/blobs/${digest}`,
+        url: `${this.#transport.baseUrl}/v1/blobs/${digest}`,
         init: {
           method: "PUT",
           headers: { "content-type": "application/octet-stream" },
@@ -233,8 +236,8 @@ export class V1Client {
   ): Promise<{ location: string; offset: number } | null> {
     const label = `POST /v1/uploads (${short(digest)})`;
     const body = JSON.stringify({ digest, size });
-    const answer = await this.#api.send(label, () => ({
-      url: `${this.#api.baseUrl}/v1/uploads`,
+    const answer = await this.#transport.send(label, () => ({
+      url: `${this.#transport.baseUrl}/v1/uploads`,
       init: { method: "POST", headers: { "content-type": "application/json" }, body },
     }), { signal, accept: (response) => parseJson(response, uploadCreatedSchema, label) });
     return "location" in answer ? answer : null;
@@ -243,8 +246,8 @@ export class V1Client {
   /** `HEAD /v1/uploads/{id}`: the bytes the server holds durably. */
   async uploadOffset(location: string, signal?: AbortSignal): Promise<number> {
     const label = `HEAD ${location}`;
-    return await this.#api.send(label, () => ({
-      url: `${this.#api.baseUrl}${location}`,
+    return await this.#transport.send(label, () => ({
+      url: `${this.#transport.baseUrl}${location}`,
       init: { method: "HEAD" },
     }), {
       signal,
@@ -271,8 +274,8 @@ export class V1Client {
     signal?: AbortSignal,
   ): Promise<{ complete: boolean; offset: number }> {
     const label = `PATCH ${location}`;
-    return await this.#api.send(label, () => ({
-      url: `${this.#api.baseUrl}${location}`,
+    return await this.#transport.send(label, () => ({
+      url: `${this.#transport.baseUrl}${location}`,
       init: {
         method: "PATCH",
         headers: appendHeaders(offset),
@@ -285,9 +288,14 @@ export class V1Client {
     });
   }
 
-  /** Whether `appendStreamed` streams its body (see `ApiClient.streamsBodies`). */
+  /** The transport's retry policy (a resumable upload bounds its resumes with it). */
+  get retry(): RetryPolicy {
+    return this.#transport.retry;
+  }
+
+  /** Whether `appendStreamed` streams its body (see `Transport.streamsBodies`). */
   get streamsBodies(): boolean {
-    return this.#api.streamsBodies;
+    return this.#transport.streamsBodies;
   }
 
   /**
@@ -303,8 +311,8 @@ export class V1Client {
     signal?: AbortSignal,
   ): Promise<{ complete: boolean; offset: number }> {
     const label = `PATCH ${location}`;
-    return await this.#api.send(label, (touch) => ({
-      url: `${this.#api.baseUrl}${location}`,
+    return await this.#transport.send(label, (touch) => ({
+      url: `${this.#transport.baseUrl}${location}`,
       init: {
         method: "PATCH",
         headers: appendHeaders(offset),
@@ -327,8 +335,8 @@ export class V1Client {
 
   /** `DELETE /v1/uploads/{id}`, best effort. */
   async abandonUpload(location: string, signal?: AbortSignal): Promise<void> {
-    await this.#api.send(`DELETE ${location}`, () => ({
-      url: `${this.#api.baseUrl}${location}`,
+    await this.#transport.send(`DELETE ${location}`, () => ({
+      url: `${this.#transport.baseUrl}${location}`,
       init: { method: "DELETE" },
     }), {
       signal,

@@ -23,14 +23,10 @@ import {
   registrationLimitsFor,
 } from "./file_registrar.ts";
 import { hashFile, ReadBuffers } from "./hash.ts";
-import type { Digest } from "../../lib/digest.ts";
-import type { FileIdentity } from "./file_cache.ts";
-import type { FileEvent, Lookup, ScanRun } from "./run.ts";
-import type { RetryPolicy } from "../http/retry.ts";
+import type { FileEvent, KnownFile, Lookup, ScanRun } from "./run.ts";
 import type { V1Client } from "../http/v1_client.ts";
 
 export interface BatchedScanOptions {
-  retry: RetryPolicy;
   /**
    * Buffer of each large upload (default 8 MiB): smaller blobs go whole with one PUT,
    * larger ones in pieces of this size through a resumable upload.
@@ -54,7 +50,7 @@ export async function runBatchedScan(
   run: ScanRun,
   files: AsyncIterable<FileEvent>,
   v1: V1Client,
-  options: BatchedScanOptions,
+  options: BatchedScanOptions = {},
 ): Promise<void> {
   const { config, stats, reporter } = run;
   const registrationLimits = registrationLimitsFor(v1);
@@ -62,7 +58,7 @@ export async function runBatchedScan(
     v1,
     uploadLimitsFor(v1, options.largeBufferBytes),
     {
-      retry: options.retry,
+      retry: v1.retry,
       signal: run.abandon,
       onResume: (e) =>
         reporter.detail(`resuming the upload of ${e.digest} at byte ${e.offset}: ${e.reason}`),
@@ -78,15 +74,11 @@ export async function runBatchedScan(
   run.abandon.addEventListener("abort", onAbandon, { once: true });
   const host = { hostname: config.hostname, ip: config.ip };
 
+  /** Describes a file whose digest is known and queues it for registration. */
   const register = async (
-    path: string,
-    digest: Digest,
-    size: number,
-    info: Deno.FileInfo,
-    identity: FileIdentity | null,
-    statAt: number,
-    read: boolean,
+    file: KnownFile & { size: number; info: Deno.FileInfo; read: boolean },
   ) => {
+    const { path, digest, size, info } = file;
     const described = fileMetadataOf(path, digest, size, info, host);
     if (!described.ok) {
       run.settle(path, { kind: "failed", reason: "rejected", message: described.message });
@@ -97,9 +89,9 @@ export async function runBatchedScan(
       digest,
       size,
       info: { dev: info.dev, ino: info.ino },
-      identity,
-      statAt,
-      read,
+      identity: file.identity,
+      statAt: file.statAt,
+      read: file.read,
       ...jsonOf(described.metadata),
     };
     stats.move(null, "registering");
@@ -122,15 +114,15 @@ export async function runBatchedScan(
             });
             break;
           case "known":
-            await register(
-              file.path,
-              look.digest,
-              look.identity.size,
-              look.info,
-              look.identity,
-              look.statAt,
-              false,
-            );
+            await register({
+              path: file.path,
+              digest: look.digest,
+              size: look.identity.size,
+              info: look.info,
+              identity: look.identity,
+              statAt: look.statAt,
+              read: false,
+            });
             break;
           case "read":
             await toHash.push({ file, look });
@@ -183,11 +175,19 @@ export async function runBatchedScan(
         sameIdentity(identity, look.identity)
       ) {
         // A racy cache entry that still holds: the server has this file as it is.
-        run.remember(file.path, identity, digest, true, look.statAt);
+        run.remember({ path: file.path, digest, identity, statAt: look.statAt }, true);
         run.settle(file.path, { kind: "unchanged", read: true, size });
         continue;
       }
-      await register(file.path, digest, size, info, identity, look.statAt, true);
+      await register({
+        path: file.path,
+        digest,
+        size,
+        info,
+        identity,
+        statAt: look.statAt,
+        read: true,
+      });
     }
   };
 

@@ -4,7 +4,7 @@
  * and for dry runs (`api` null: hash and count only). Files the scan cache shows unchanged
  * and confirmed are neither read nor sent.
  */
-import type { ApiClient } from "../http/classic_client.ts";
+import type { ClassicClient } from "../http/classic_client.ts";
 import { ReadBuffers } from "./hash.ts";
 import { InFlightUploads } from "./inflight_uploads.ts";
 import { runPool } from "../async/pool.ts";
@@ -15,7 +15,7 @@ import { type FileEvent, ScanRun } from "./run.ts";
 export async function runClassicScan(
   run: ScanRun,
   files: AsyncIterable<FileEvent>,
-  api: ApiClient | null,
+  api: ClassicClient | null,
 ): Promise<void> {
   const { config, stats } = run;
   const buffers = Array.from({ length: config.jobs }, () => new ReadBuffers());
@@ -64,7 +64,12 @@ export async function runClassicScan(
       stats.move(phase, null);
     }
     if (outcome.kind === "registered") {
-      run.remember(file.path, look.identity, outcome.digest, true, look.statAt);
+      run.remember({
+        path: file.path,
+        digest: outcome.digest,
+        identity: look.identity,
+        statAt: look.statAt,
+      }, true);
     }
     run.settle(file.path, outcome);
   };

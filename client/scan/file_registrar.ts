@@ -10,14 +10,12 @@
  * fails after the retries fails its files (the scan goes on); a refused API key stops
  * the scan.
  */
-import type { Digest } from "../../lib/digest.ts";
 import { AppError } from "../../lib/errors.ts";
 import type { BlobUploader } from "./blob_uploader.ts";
 import type { BoundedQueue } from "../async/bounded_queue.ts";
-import type { FileIdentity } from "./file_cache.ts";
 import { Semaphore } from "../async/semaphore.ts";
 import type { FailReason } from "./stats.ts";
-import { ScanRun } from "./run.ts";
+import { type KnownFile, ScanRun } from "./run.ts";
 import type { FileResult, V1Client } from "../http/v1_client.ts";
 
 export interface RegistrationLimits {
@@ -49,14 +47,10 @@ export function registrationLimitsFor(v1: V1Client): RegistrationLimits {
 }
 
 /** A file ready to register: hashed (or its digest known from the cache). */
-export interface Registration {
-  path: string;
-  digest: Digest;
+export interface Registration extends KnownFile {
   size: number;
   /** Which file it was when it was hashed (checked again before its upload). */
   info: { dev: number; ino: number | null };
-  identity: FileIdentity | null;
-  statAt: number;
   /** The bytes were read this scan. */
   read: boolean;
   /** The file's metadata as JSON, and its length in bytes. */
@@ -162,7 +156,7 @@ export class FileRegistrar {
         return;
       }
       for (const file of files) {
-        this.#run.remember(file.path, file.identity, file.digest, false, file.statAt);
+        this.#run.remember(file, false);
         this.#fail(file, reasonOf(error), error.message);
       }
       return;
@@ -188,14 +182,14 @@ export class FileRegistrar {
       return null;
     }
     if (!result.upload_required) {
-      run.remember(file.path, file.identity, file.digest, true, file.statAt);
+      run.remember(file, true);
       this.#done(file, "deduplicated");
       return null;
     }
     run.stats.move("registering", "uploading");
     return this.#uploader.upload(file).then(
       (how) => {
-        run.remember(file.path, file.identity, file.digest, true, file.statAt);
+        run.remember(file, true);
         run.stats.move("uploading", null);
         run.settle(file.path, {
           kind: "registered",
@@ -214,7 +208,7 @@ export class FileRegistrar {
           run.settle(file.path, { kind: "failed", reason: "changed", message: error.message });
           return;
         }
-        run.remember(file.path, file.identity, file.digest, false, file.statAt);
+        run.remember(file, false);
         run.settle(file.path, { kind: "failed", reason: reasonOf(error), message: error.message });
       },
     );

@@ -7,7 +7,7 @@
  */
 import type { Digest } from "../../lib/digest.ts";
 import { AppError } from "../../lib/errors.ts";
-import type { ApiClient } from "../http/classic_client.ts";
+import type { ClassicClient } from "../http/classic_client.ts";
 import { fileMetadataOf } from "./file_metadata.ts";
 import { hashFile, type ReadBuffers } from "./hash.ts";
 import type { InFlightUploads } from "./inflight_uploads.ts";
@@ -28,7 +28,7 @@ export type FileOutcome =
 
 export interface ReportContext {
   /** Null in a dry run: hash only, send nothing. */
-  api: ApiClient | null;
+  api: ClassicClient | null;
   hostname: string;
   ip: string;
   uploads: InFlightUploads;

@@ -42,6 +42,16 @@ export interface FileEvent {
   rootDev: number;
 }
 
+/** A file whose digest is known, as the scan cache remembers it. */
+export interface KnownFile {
+  path: string;
+  digest: Digest;
+  /** Which file it was (null when its stat lacks a field: then it is not cached). */
+  identity: FileIdentity | null;
+  /** When it was looked at (a change right after it could go unseen, see `isRacy`). */
+  statAt: number;
+}
+
 /** What the cache says about a file before it is read. */
 export type Lookup =
   /** Same file as cached and confirmed: nothing to do. */
@@ -166,15 +176,9 @@ export class ScanRun {
   }
 
   /** Remembers a file's digest in the cache (confirmed: the server has it as it is). */
-  remember(
-    path: string,
-    identity: FileIdentity | null,
-    digest: Digest,
-    confirmed: boolean,
-    statAt: number,
-  ): void {
-    if (this.cache === null || identity === null) return;
-    this.cache.record(path, identity, digest, confirmed, statAt);
+  remember(file: KnownFile, confirmed: boolean): void {
+    if (this.cache === null || file.identity === null) return;
+    this.cache.record(file.path, file.identity, file.digest, confirmed, file.statAt);
   }
 
   /** Counts and shows the outcome of one scanned file. */

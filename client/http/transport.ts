@@ -1,0 +1,321 @@
+/**
+ * The one way the client talks HTTP to a server: the base URL, the API key, one
+ * keep-alive connection pool, retries and error bodies. Both API clients (classic and
+ * /v1) and downloads take a `Transport` and describe their requests to `send`.
+ *
+ * - `fetch` is injectable; by default one `Deno.HttpClient` is shared by every call so
+ *   connections are reused, and closed on dispose.
+ * - Error bodies (problem+json, or a classic `{"detail": ...}`) are parsed with zod
+ *   into an `AppError` whose code follows the status.
+ * - Network errors, timeouts, 5xx and 429 are retried with exponential backoff and full
+ *   jitter (honouring `Retry-After`), a bounded number of times; a 4xx never is.
+ * - A failure of the request body itself (the local file changed during an upload) is
+ *   never retried; it is rethrown as the body raised it.
+ */
+import { z } from "zod";
+import { AppError, codeOfStatus, short } from "../../lib/errors.ts";
+import { problemSchema } from "../../lib/models/problem.ts";
+import { VERSION } from "../../lib/version.ts";
+import { type StreamedBody, streamedRequest, streamOf } from "./streamed_request.ts";
+import { backoffDelay, DEFAULT_RETRY, retryAfterMs, type RetryPolicy, sleep } from "./retry.ts";
+
+export interface TransportOptions {
+  /** Server base URL without a trailing slash. */
+  baseUrl: string;
+  apiKey: string;
+  /** Replaces the pooled fetch (tests, other transports). */
+  fetch?: typeof fetch;
+  retry?: RetryPolicy;
+  /** Idle connections kept per host by the pool. */
+  maxConnections?: number;
+  /** An attempt with no progress for this long is abandoned (and retried). */
+  idleTimeoutMs?: number;
+  onRetry?: (event: RetryEvent) => void;
+}
+
+export interface RetryEvent {
+  request: string;
+  /** 1-based number of the retry about to happen. */
+  retry: number;
+  delayMs: number;
+  reason: string;
+}
+
+/** A classic (FastAPI) error body: `detail` is a string or a list of issues. */
+const classicErrorSchema = z.object({
+  detail: z.union([
+    z.string(),
+    z.array(z.object({ msg: z.string() }).loose()).transform((issues) =>
+      issues.map((i) => i.msg).join("; ")
+    ),
+  ]),
+});
+
+const ERROR_BODY_LIMIT = 64 * 1024;
+
+/** One try of a request, prepared afresh for every attempt. */
+export interface Attempt {
+  url: string;
+  init: RequestInit;
+  /** A body written from reused buffers (large uploads), sent instead of `init.body`. */
+  stream?: StreamedBody;
+  /** The request body's own failure, if it failed (never retried). */
+  bodyFailure?: () => unknown;
+  /** Releases the body source after the attempt. */
+  release?: () => Promise<void>;
+}
+
+export class Transport implements Disposable {
+  readonly baseUrl: string;
+  #apiKey: string;
+  #fetch: typeof fetch;
+  #httpClient: Deno.HttpClient | null = null;
+  #retry: RetryPolicy;
+  #idleTimeoutMs: number;
+  #onRetry?: (event: RetryEvent) => void;
+
+  constructor(options: TransportOptions) {
+    this.baseUrl = options.baseUrl.replace(/\/+$/, "");
+    this.#apiKey = options.apiKey;
+    this.#retry = options.retry ?? DEFAULT_RETRY;
+    this.#idleTimeoutMs = options.idleTimeoutMs ?? 120_000;
+    this.#onRetry = options.onRetry;
+    if (options.fetch) {
+      this.#fetch = options.fetch;
+    } else {
+      const client = Deno.createHttpClient({ poolMaxIdlePerHost: options.maxConnections ?? 32 });
+      this.#httpClient = client;
+      this.#fetch = (input, init) => fetch(input, { ...init, client });
+    }
+  }
+
+  /** The retry policy of every request (and of the resumable uploads built on them). */
+  get retry(): RetryPolicy {
+    return this.#retry;
+  }
+
+  /**
+   * Whether an `Attempt.stream` body goes out over node:http (plain http, no injected
+   * fetch). Over https it would not: node:https in Deno 2.9.6 ignores `DENO_CERT` and
+   * `--cert`, which fetch honours, so a private CA would break it; such bodies then go
+   * through fetch as a stream (slow for large bodies: send pieces instead).
+   */
+  get streamsBodies(): boolean {
+    return this.#httpClient !== null && this.baseUrl.startsWith("http:");
+  }
+
+  [Symbol.dispose](): void {
+    this.#httpClient?.close();
+    this.#httpClient = null;
+  }
+
+  /**
+   * Sends a request with the API key, retrying network errors, timeouts, 5xx and 429 with
+   * backoff; any other error status is an AppError from the response body. `prepare`
+   * builds each attempt (and may call `touch` to show progress to the idle watchdog);
+   * `accept` turns a 2xx response into the result.
+   */
+  async send<T>(
+    label: string,
+    prepare: (touch: () => void) => Attempt | Promise<Attempt>,
+    options: {
+      signal?: AbortSignal;
+      accept: (response: Response) => Promise<T>;
+      /** Overrides the client's retries for this request (0: one attempt). */
+      retries?: number;
+    },
+  ): Promise<T> {
+    const { signal } = options;
+    const retries = options.retries ?? this.#retry.retries;
+    for (let retry = 0;; retry++) {
+      signal?.throwIfAborted();
+      const controller = new AbortController();
+      const onAbort = () => controller.abort(signal?.reason);
+      signal?.addEventListener("abort", onAbort, { once: true });
+      let lastActivity = Date.now();
+      const touch = () => {
+        lastActivity = Date.now();
+      };
+      let timedOut = false;
+      const watchdog = setInterval(() => {
+        if (Date.now() - lastActivity > this.#idleTimeoutMs) {
+          timedOut = true;
+          controller.abort(new Error("timed out"));
+        }
+      }, Math.min(1000, this.#idleTimeoutMs));
+      let attempt: Attempt | undefined;
+      let reason: string;
+      let retryAfter: number | null = null;
+      let failure: AppError;
+      try {
+        attempt = await prepare(touch);
+        const headers = new Headers(attempt.init.headers);
+        headers.set("x-api-key", this.#apiKey);
+        headers.set("user-agent", `ppclient/${VERSION}`);
+        const init = { ...attempt.init, headers, signal: controller.signal };
+        const { stream } = attempt;
+        const response = stream === undefined
+          ? await this.#fetch(attempt.url, init)
+          : this.streamsBodies
+          ? await streamedRequest(attempt.url, { ...init, method: init.method ?? "PUT" }, stream)
+          : await this.#fetch(attempt.url, { ...init, body: streamOf(stream) });
+        touch();
+        if (response.ok) return await options.accept(response);
+        failure = await errorOf(response, label);
+        if (response.status < 500 && response.status !== 429) throw failure;
+        reason = `${response.status} ${failure.message}`;
+        retryAfter = retryAfterMs(response.headers.get("retry-after"));
+      } catch (error) {
+        if (signal?.aborted) throw signal.reason;
+        const bodyFailure = attempt?.bodyFailure?.();
+        if (bodyFailure !== undefined) throw bodyFailure;
+        if (error instanceof AppError) throw error;
+        reason = timedOut
+          ? `no progress for ${this.#idleTimeoutMs / 1000} s`
+          : networkReason(error);
+        failure = new AppError("unavailable", `${label} failed: ${reason}`, { cause: error });
+      } finally {
+        clearInterval(watchdog);
+        signal?.removeEventListener("abort", onAbort);
+        await attempt?.release?.();
+      }
+      if (retry >= retries) {
+        throw retry === 0 ? failure : new AppError(
+          failure.code,
+          `${failure.message} (after ${retry + 1} attempts)`,
+          { cause: failure.cause, status: failure.status },
+        );
+      }
+      const delayMs = backoffDelay(retry + 1, this.#retry, retryAfter);
+      this.#onRetry?.({ request: label, retry: retry + 1, delayMs, reason });
+      await sleep(delayMs, signal);
+    }
+  }
+}
+
+/**
+ * A request body streamed from `source` that calls `touch` as it is pulled (progress for
+ * the idle watchdog) and remembers its own failure, so the failure of the bytes (the file
+ * changed) is told apart from a failure of the network and is never retried.
+ */
+export function trackedBody(
+  source: ReadableStream<Uint8Array>,
+  touch: () => void,
+): { body: ReadableStream<Uint8Array>; failure: () => unknown; release: () => Promise<void> } {
+  const reader = source.getReader();
+  let failure: unknown;
+  let failed = false;
+  const body = new ReadableStream<Uint8Array>({
+    async pull(controller) {
+      touch();
+      let next: ReadableStreamReadResult<Uint8Array>;
+      try {
+        next = await reader.read();
+      } catch (error) {
+        failed = true;
+        failure = error;
+        controller.error(error);
+        return;
+      }
+      try {
+        if (next.done) controller.close();
+        else controller.enqueue(next.value);
+      } catch {
+        // The request gave up on its body (the connection dropped): not the body's failure.
+      }
+    },
+    cancel(reason) {
+      return reader.cancel(reason);
+    },
+  }, { highWaterMark: 0 });
+  return {
+    body,
+    failure: () => failed ? failure ?? new Error("The upload body failed") : undefined,
+    release: () => reader.cancel().catch(() => {}),
+  };
+}
+
+/** Parses a JSON answer with a schema; anything else is an `internal` AppError. */
+export async function parseJson<T>(
+  response: Response,
+  schema: z.ZodType<T>,
+  label: string,
+): Promise<T> {
+  let json: unknown;
+  try {
+    json = await response.json();
+  } catch (error) {
+    throw new AppError("internal", `The server's answer to ${label} is not JSON`, { cause: error });
+  }
+  const parsed = schema.safeParse(json);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0];
+    throw new AppError(
+      "internal",
+      `The server's answer to ${label} is not understood: "${
+        issue.path.join(".")
+      }" ${issue.message}`,
+      { cause: parsed.error },
+    );
+  }
+  return parsed.data;
+}
+
+/** Turns an error response into an AppError, reading at most 64 KiB of its body. */
+async function errorOf(response: Response, label: string): Promise<AppError> {
+  const text = await readBounded(response, ERROR_BODY_LIMIT);
+  let detail: string | null = null;
+  let code = codeOfStatus(response.status);
+  try {
+    const json: unknown = JSON.parse(text);
+    const problem = problemSchema.safeParse(json);
+    if (problem.success) {
+      detail = problem.data.detail;
+      code = problem.data.code ?? code;
+    } else {
+      const classic = classicErrorSchema.safeParse(json);
+      if (classic.success) detail = classic.data.detail;
+    }
+  } catch {
+    // Not JSON: fall back to the status line.
+  }
+  const reason = detail ?? (response.statusText || "no details");
+  return new AppError(code, `${label} failed with ${response.status}: ${short(reason, 300)}`, {
+    status: response.status,
+  });
+}
+
+async function readBounded(response: Response, limit: number): Promise<string> {
+  if (!response.body) return "";
+  const reader = response.body.getReader();
+  const chunks: Uint8Array[] = [];
+  let total = 0;
+  try {
+    while (total < limit) {
+      const { done, value } = await reader.read();
+      if (done) break;
+      chunks.push(value);
+      total += value.byteLength;
+    }
+  } catch {
+    // A body cut short still says something.
+  } finally {
+    await reader.cancel().catch(() => {});
+  }
+  const bytes = new Uint8Array(Math.min(total, limit));
+  let offset = 0;
+  for (const chunk of chunks) {
+    const part = chunk.subarray(0, bytes.byteLength - offset);
+    bytes.set(part, offset);
+    offset += part.byteLength;
+  }
+  return new TextDecoder().decode(bytes);
+}
+
+function networkReason(error: unknown): string {
+  if (error instanceof Error) {
+    const cause = error.cause instanceof Error ? `: ${error.cause.message}` : "";
+    return `${error.message}${cause}`.slice(0, 300);
+  }
+  return "network error";
+}
