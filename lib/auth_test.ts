@@ -7,7 +7,7 @@ import {
   issueApiKey,
   looksLikeApiKey,
 } from "./auth.ts";
-import { openMetadataStore } from "./metadata_store/mod.ts";
+import { openMetadataStore } from "./metadata_store/open.ts";
 
 Deno.test("generateApiKey() makes 64 lowercase hex characters, different every time", () => {
   const keys = new Set(Array.from({ length: 100 }, generateApiKey));

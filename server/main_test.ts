@@ -3,7 +3,7 @@ import assert from "node:assert/strict";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { hashApiKey } from "../lib/auth.ts";
-import { openMetadataStore } from "../lib/metadata_store/mod.ts";
+import { openMetadataStore } from "../lib/metadata_store/open.ts";
 import { VERSION } from "../lib/version.ts";
 
 const MAIN = fileURLToPath(new URL("./main.ts", import.meta.url));

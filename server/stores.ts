@@ -1,6 +1,6 @@
 /** Opens both stores a config names; closes the first when the second fails. */
-import { openBlobStore } from "../lib/blob_store/mod.ts";
-import { openMetadataStore } from "../lib/metadata_store/mod.ts";
+import { openBlobStore } from "../lib/blob_store/open.ts";
+import { openMetadataStore } from "../lib/metadata_store/open.ts";
 import type { Stores } from "../lib/dedup.ts";
 import type { ServerConfig } from "./config.ts";
 

@@ -6,8 +6,8 @@ import assert from "node:assert/strict";
 import { join } from "node:path";
 import { createApp } from "../server/app.ts";
 import { DEFAULT_LIMITS } from "../server/limits.ts";
-import { openMetadataStore } from "../lib/metadata_store/mod.ts";
-import { openBlobStore } from "../lib/blob_store/mod.ts";
+import { openMetadataStore } from "../lib/metadata_store/open.ts";
+import { openBlobStore } from "../lib/blob_store/open.ts";
 import { issueApiKey } from "../lib/auth.ts";
 import { digestOf } from "../lib/digest.ts";
 

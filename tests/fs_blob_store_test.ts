@@ -1,7 +1,8 @@
 /** The filesystem blob store: the shared contract, plus its on-disk layout and temp files. */
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { type BlobStore, openBlobStore } from "../lib/blob_store/mod.ts";
+import { type BlobStore } from "../lib/blob_store/mod.ts";
+import { openBlobStore } from "../lib/blob_store/open.ts";
 import { type Digest, digestOf } from "../lib/digest.ts";
 import { AppError } from "../lib/errors.ts";
 import { blobStoreContract } from "./blob_store_contract.ts";

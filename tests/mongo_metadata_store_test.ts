@@ -6,8 +6,8 @@
  */
 import assert from "node:assert/strict";
 import { MongoClient, ObjectId } from "mongodb";
-import { openBlobStore } from "../lib/blob_store/mod.ts";
-import { openMetadataStore } from "../lib/metadata_store/mod.ts";
+import { openBlobStore } from "../lib/blob_store/open.ts";
+import { openMetadataStore } from "../lib/metadata_store/open.ts";
 import type { MetadataStore } from "../lib/metadata_store/mod.ts";
 import { digestOf } from "../lib/digest.ts";
 import { AppError } from "../lib/errors.ts";

@@ -17,7 +17,7 @@ import {
   PutObjectCommand,
   S3Client,
 } from "@aws-sdk/client-s3";
-import { openBlobStore } from "../lib/blob_store/mod.ts";
+import { openBlobStore } from "../lib/blob_store/open.ts";
 import type { BlobStore } from "../lib/blob_store/mod.ts";
 import { type Digest, digestOf } from "../lib/digest.ts";
 import { AppError } from "../lib/errors.ts";

@@ -6,8 +6,8 @@
 import { join } from "node:path";
 import { createApp } from "../server/app.ts";
 import { DEFAULT_LIMITS, type Limits } from "../server/limits.ts";
-import { openMetadataStore } from "../lib/metadata_store/mod.ts";
-import { openBlobStore } from "../lib/blob_store/mod.ts";
+import { openMetadataStore } from "../lib/metadata_store/open.ts";
+import { openBlobStore } from "../lib/blob_store/open.ts";
 import { issueApiKey } from "../lib/auth.ts";
 import { type Digest, digestOf } from "../lib/digest.ts";
 import type { Stores } from "../lib/dedup.ts";

@@ -6,7 +6,7 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { DatabaseSync } from "node:sqlite";
-import { openMetadataStore } from "../lib/metadata_store/mod.ts";
+import { openMetadataStore } from "../lib/metadata_store/open.ts";
 import { digestOf } from "../lib/digest.ts";
 import { fileAt } from "./file_fixture.ts";
 

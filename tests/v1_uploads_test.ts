@@ -11,8 +11,9 @@ import { startPpserver } from "./_servers/ppserver.ts";
 import { digestOf, EMPTY_DIGEST } from "../lib/digest.ts";
 import { openResumableUploads, startSweeping } from "../server/resumable_uploads.ts";
 import { blobKey } from "../lib/blob_store/_layout.ts";
-import { type BlobStore, openBlobStore } from "../lib/blob_store/mod.ts";
-import { openMetadataStore } from "../lib/metadata_store/mod.ts";
+import { type BlobStore } from "../lib/blob_store/mod.ts";
+import { openBlobStore } from "../lib/blob_store/open.ts";
+import { openMetadataStore } from "../lib/metadata_store/open.ts";
 
 const SIZE = 2_500_000;
 const BYTES = bytesOf(SIZE, 42);

@@ -7,11 +7,12 @@
  * hostile upload never touches a blob already stored. Concurrent `put`s of one digest
  * all succeed and leave one blob. Absence is a value (`false` / `null`); failure throws
  * `AppError`. Every adapter passes `tests/blob_store_contract.ts`.
+ *
+ * This module is the interface and what adapters share; it imports no adapter. The
+ * registry that knows every adapter is `open.ts`.
  */
 import { bytesMismatch, type Digest } from "../digest.ts";
 import type { AppError } from "../errors.ts";
-import { openFsBlobStore } from "./fs.ts";
-import type { S3BlobStoreConfig } from "./s3.ts";
 
 /** Inclusive byte range, as in an HTTP `Range` header; `end` defaults to the last byte. */
 export interface ByteRange {
@@ -77,19 +78,29 @@ export interface BlobStore extends AsyncDisposable {
   ping(): Promise<void>;
 }
 
-export type BlobStoreConfig = { kind: "fs"; root: string } | S3BlobStoreConfig;
-
-export async function openBlobStore(config: BlobStoreConfig): Promise<BlobStore> {
-  switch (config.kind) {
-    case "fs":
-      return await openFsBlobStore(config.root);
-    case "s3": {
-      // Loaded only when selected: the SDK is large and the filesystem is the default.
-      const { openS3BlobStore } = await import("./s3.ts");
-      return await openS3BlobStore(config);
-    }
-  }
+export interface S3BlobStoreConfig {
+  kind: "s3";
+  bucket: string;
+  region: string;
+  /** Prepended to every key (default `files/`). */
+  prefix: string;
+  /** For S3-compatible stores: their endpoint URL. */
+  endpoint?: string;
+  /** Path-style URLs (`<endpoint>/<bucket>/<key>`), which most S3-compatible stores need. */
+  forcePathStyle: boolean;
+  /** A named profile of the shared AWS config files. */
+  profile?: string;
+  accessKeyId?: string;
+  secretAccessKey?: string;
+  /** With temporary explicit keys. */
+  sessionToken?: string;
+  /** Multipart part size (default 8 MiB, at least 5 MiB on S3); blobs up to it go in one put. */
+  partBytes?: number;
+  /** Parts of one upload sent at once (default 4): memory per upload is about (this + 1) parts. */
+  partsInFlight?: number;
 }
+
+export type BlobStoreConfig = { kind: "fs"; root: string } | S3BlobStoreConfig;
 
 /** Resolves an inclusive range against a blob's size; `null` means the whole blob. */
 export function resolveRange(

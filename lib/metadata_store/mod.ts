@@ -8,12 +8,13 @@
  *   (and so the epoch file) and is not an error, also under concurrent writers;
  * - API keys are found by the SHA-256 of the key only; the key itself is never stored.
  * Absence is a value (`null` / `false`); failure throws `AppError`.
+ *
+ * This module is the interface; it imports no adapter. The registry that knows every
+ * adapter is `open.ts`.
  */
 import type { Digest } from "../digest.ts";
 import type { FileHistoryEntry, FileMetadata, FileRecord, UpsertOutcome } from "../models/file.ts";
 import type { ApiKeyRecord, Scope } from "../models/api_key.ts";
-import { openSqliteMetadataStore } from "./sqlite.ts";
-import type { MongoMetadataStoreConfig } from "./mongo.ts";
 
 export interface FileIndex {
   /**
@@ -102,16 +103,16 @@ export interface MetadataStore extends AsyncDisposable {
   ping(): Promise<void>;
 }
 
-export type MetadataStoreConfig = { kind: "sqlite"; path: string } | MongoMetadataStoreConfig;
-
-export async function openMetadataStore(config: MetadataStoreConfig): Promise<MetadataStore> {
-  switch (config.kind) {
-    case "sqlite":
-      return await openSqliteMetadataStore(config.path);
-    case "mongodb": {
-      // Loaded only when selected: the driver is large and SQLite is the default.
-      const { openMongoMetadataStore } = await import("./mongo.ts");
-      return await openMongoMetadataStore(config);
-    }
-  }
+export interface MongoMetadataStoreConfig {
+  kind: "mongodb";
+  /** `mongodb://` or `mongodb+srv://` connection string. */
+  url: string;
+  /** Database name (default `putplace`). */
+  database: string;
+  /** Files collection (default `file_metadata`, the earlier system's). */
+  filesCollection: string;
+  /** How long to wait for a server before an operation fails (default 10 000). */
+  serverSelectionTimeoutMs: number;
 }
+
+export type MetadataStoreConfig = { kind: "sqlite"; path: string } | MongoMetadataStoreConfig;

@@ -6,18 +6,18 @@
  */
 import { DatabaseSync, type StatementSync } from "node:sqlite";
 import { dirname } from "node:path";
-import type { Digest } from "../digest.ts";
-import { AppError } from "../errors.ts";
-import { newId } from "../ids.ts";
-import { GroupCommit } from "./sqlite_group_commit.ts";
+import type { Digest } from "../../digest.ts";
+import { AppError } from "../../errors.ts";
+import { newId } from "../../ids.ts";
+import { GroupCommit } from "./group_commit.ts";
 import {
   type FileHistoryEntry,
   type FileMetadata,
   type FileRecord,
   sameReport,
   type UpsertOutcome,
-} from "../models/file.ts";
-import type { ApiKeyRecord, Scope } from "../models/api_key.ts";
+} from "../../models/file.ts";
+import type { ApiKeyRecord, Scope } from "../../models/api_key.ts";
 import type {
   ApiKeyStore,
   BlobIndex,
@@ -25,7 +25,7 @@ import type {
   FileIndex,
   FileStats,
   MetadataStore,
-} from "./mod.ts";
+} from "../mod.ts";
 
 const SCHEMA_VERSION = 2;
 

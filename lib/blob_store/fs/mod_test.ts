@@ -1,8 +1,8 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { digestOf } from "../digest.ts";
-import { blobKey } from "./_layout.ts";
-import { openBlobStore } from "./mod.ts";
+import { digestOf } from "../../digest.ts";
+import { blobKey } from "../_layout.ts";
+import { openBlobStore } from "../open.ts";
 
 async function readAll(body: ReadableStream<Uint8Array>): Promise<Uint8Array> {
   return new Uint8Array(await new Response(body).arrayBuffer());

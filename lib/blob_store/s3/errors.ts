@@ -2,7 +2,7 @@
  * How the S3 blob store reads the SDK's failures: which ones mean "absent", "exists" or
  * "try again", and how the rest become `AppError`s whose messages carry no SDK text.
  */
-import { AppError } from "../errors.ts";
+import { AppError } from "../../errors.ts";
 
 /** The HTTP status of an S3 error response, when there was one. */
 export function statusOf(error: unknown): number | undefined {

@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { digestOf } from "../digest.ts";
-import { Packs } from "./fs_packs.ts";
+import { digestOf } from "../../digest.ts";
+import { Packs } from "./packs.ts";
 
 function blobs(count: number, bytes: number, seed: number) {
   return Array.from({ length: count }, (_, i) => {

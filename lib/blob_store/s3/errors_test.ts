@@ -1,12 +1,12 @@
 import assert from "node:assert/strict";
-import { AppError } from "../errors.ts";
+import { AppError } from "../../errors.ts";
 import {
   isConditionalConflict,
   isNotFound,
   isPreconditionFailed,
   reasonOf,
   unavailable,
-} from "./s3_errors.ts";
+} from "./errors.ts";
 
 /** An error shaped like the SDK's service exceptions: a name and `$metadata.httpStatusCode`. */
 function s3Error(name: string, status: number | undefined, message = "SDK text"): Error {

@@ -8,32 +8,26 @@
  * reached; afterwards the driver reconnects by itself, `ping()` answers `unavailable` while
  * the server is away, and calls made meanwhile fail with `unavailable`.
  *
- * No multi-document transactions are used (see mongo_files.ts for how writes stay correct
+ * No multi-document transactions are used (see files.ts for how writes stay correct
  * without them); every write is acknowledged with the deployment's write concern, which
  * should be `majority` (MongoDB's default since 5.0) so that an acknowledged write
  * survives the loss of a primary.
  */
 import { type Db, MongoClient, MongoParseError } from "mongodb";
-import { AppError } from "../errors.ts";
-import type { ApiKeyStore, BlobIndex, FileIndex, MetadataStore } from "./mod.ts";
-import { MongoApiKeyStore } from "./mongo_api_keys.ts";
-import type { IdDocument } from "./mongo_documents.ts";
-import { type BlobDocument, MongoBlobIndex } from "./mongo_blobs.ts";
-import { connectFailureReason, redactUrl, storeFailure } from "./mongo_errors.ts";
-import { MongoFileIndex } from "./mongo_files.ts";
-import { API_KEY_INDEXES, ensureIndexes, FILE_INDEXES } from "./mongo_indexes.ts";
-
-export interface MongoMetadataStoreConfig {
-  kind: "mongodb";
-  /** `mongodb://` or `mongodb+srv://` connection string. */
-  url: string;
-  /** Database name (default `putplace`). */
-  database: string;
-  /** Files collection (default `file_metadata`, the earlier system's). */
-  filesCollection: string;
-  /** How long to wait for a server before an operation fails (default 10 000). */
-  serverSelectionTimeoutMs: number;
-}
+import { AppError } from "../../errors.ts";
+import type {
+  ApiKeyStore,
+  BlobIndex,
+  FileIndex,
+  MetadataStore,
+  MongoMetadataStoreConfig,
+} from "../mod.ts";
+import { MongoApiKeyStore } from "./api_keys.ts";
+import type { IdDocument } from "./documents.ts";
+import { type BlobDocument, MongoBlobIndex } from "./blobs.ts";
+import { connectFailureReason, redactUrl, storeFailure } from "./errors.ts";
+import { MongoFileIndex } from "./files.ts";
+import { API_KEY_INDEXES, ensureIndexes, FILE_INDEXES } from "./indexes.ts";
 
 export const MONGO_DEFAULTS = {
   database: "putplace",

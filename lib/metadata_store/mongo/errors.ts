@@ -11,7 +11,7 @@ import {
   MongoServerSelectionError,
   MongoTopologyClosedError,
 } from "mongodb";
-import { AppError } from "../errors.ts";
+import { AppError } from "../../errors.ts";
 
 /** E11000: a unique index refused the write. */
 export const DUPLICATE_KEY = 11000;

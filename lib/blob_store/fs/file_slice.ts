@@ -1,6 +1,6 @@
 /** Streams `length` bytes of an open file from its current position, then closes it. */
-import { AppError } from "../errors.ts";
-import { unavailable } from "./fs_errors.ts";
+import { AppError } from "../../errors.ts";
+import { unavailable } from "./errors.ts";
 
 const READ_CHUNK_BYTES = 256 * 1024;
 

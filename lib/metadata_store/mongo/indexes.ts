@@ -6,8 +6,8 @@
  */
 import type { Collection, Document } from "mongodb";
 import { MongoServerError } from "mongodb";
-import { AppError } from "../errors.ts";
-import { DUPLICATE_KEY } from "./mongo_errors.ts";
+import { AppError } from "../../errors.ts";
+import { DUPLICATE_KEY } from "./errors.ts";
 
 export interface IndexSpec {
   key: Record<string, 1>;

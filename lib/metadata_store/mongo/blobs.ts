@@ -4,10 +4,10 @@
  * wins and the others see E11000, which means "already recorded".
  */
 import type { Collection } from "mongodb";
-import type { Digest } from "../digest.ts";
-import type { BlobIndex, BlobRecord } from "./mod.ts";
-import { blobOf } from "./mongo_documents.ts";
-import { isDuplicateKey, run } from "./mongo_errors.ts";
+import type { Digest } from "../../digest.ts";
+import type { BlobIndex, BlobRecord } from "../mod.ts";
+import { blobOf } from "./documents.ts";
+import { isDuplicateKey, run } from "./errors.ts";
 
 /** Digests per `$in` query of `missing()`. */
 const LOOKUP_BATCH = 1000;

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { DatabaseSync } from "node:sqlite";
-import { GroupCommit } from "./sqlite_group_commit.ts";
+import { GroupCommit } from "./group_commit.ts";
 
 function database(): DatabaseSync {
   const db = new DatabaseSync(":memory:");

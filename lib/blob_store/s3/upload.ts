@@ -30,15 +30,15 @@ import {
   type S3Client,
   UploadPartCommand,
 } from "@aws-sdk/client-s3";
-import { type Digest, DigestWriter } from "../digest.ts";
-import { AppError, short } from "../errors.ts";
-import type { PutResult } from "./mod.ts";
+import { type Digest, DigestWriter } from "../../digest.ts";
+import { AppError, short } from "../../errors.ts";
+import type { PutResult } from "../mod.ts";
 import {
   isConditionalConflict,
   isNotFound,
   isPreconditionFailed,
   unavailable,
-} from "./s3_errors.ts";
+} from "./errors.ts";
 
 /** User metadata on every object this store writes: the digest its bytes were verified to have. */
 export const VERIFIED_DIGEST_METADATA = "putplace-sha256";

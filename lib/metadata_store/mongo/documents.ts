@@ -16,11 +16,11 @@
  */
 import { type Document, ObjectId } from "mongodb";
 import { z } from "zod";
-import { AppError } from "../errors.ts";
-import { isId } from "../ids.ts";
-import { digestSchema, type FileHistoryEntry, type FileRecord } from "../models/file.ts";
-import { type ApiKeyRecord, scopeSchema } from "../models/api_key.ts";
-import type { BlobRecord } from "./mod.ts";
+import { AppError } from "../../errors.ts";
+import { isId } from "../../ids.ts";
+import { digestSchema, type FileHistoryEntry, type FileRecord } from "../../models/file.ts";
+import { type ApiKeyRecord, scopeSchema } from "../../models/api_key.ts";
+import type { BlobRecord } from "../mod.ts";
 
 /** An `_id` as stored: an ObjectId (ours and the earlier system's) or, rarely, a string. */
 export type DocumentId = ObjectId | string;

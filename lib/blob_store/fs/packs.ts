@@ -16,13 +16,13 @@
  */
 import { DatabaseSync, type StatementSync } from "node:sqlite";
 import { join } from "node:path";
-import type { Digest } from "../digest.ts";
-import { AppError } from "../errors.ts";
-import { newId } from "../ids.ts";
-import type { BlobBytes } from "./mod.ts";
-import { unavailable } from "./fs_errors.ts";
-import { fsErrorName } from "../fs_error_name.ts";
-import { syncDirectory } from "../sync_directory.ts";
+import type { Digest } from "../../digest.ts";
+import { AppError } from "../../errors.ts";
+import { newId } from "../../ids.ts";
+import type { BlobBytes } from "../mod.ts";
+import { unavailable } from "./errors.ts";
+import { fsErrorName } from "../../fs_error_name.ts";
+import { syncDirectory } from "../../sync_directory.ts";
 
 /** By default a pack is closed and a new one started once it holds this much. */
 const MAX_PACK_BYTES = 1024 ** 3;

@@ -2,7 +2,7 @@
  * S3 blob store (AWS S3 or any S3-compatible store: MinIO, Ceph, R2, moto in tests).
  *
  * Key layout `<prefix><first two hex>/<digest>` (default prefix `files/`), the earlier
- * system's, so its buckets keep working. Writes: see s3_upload.ts (verify before publish,
+ * system's, so its buckets keep working. Writes: see upload.ts (verify before publish,
  * never replace). Reads stream the object's body; a range is resolved against the object's
  * size first. Opening checks that the bucket exists and is writable (a probe object under
  * the prefix is written and deleted) and says what is wrong when it is not.
@@ -20,9 +20,9 @@ import {
   PutObjectCommand,
   S3Client,
 } from "@aws-sdk/client-s3";
-import type { Digest } from "../digest.ts";
-import { AppError, short } from "../errors.ts";
-import { blobKey } from "./_layout.ts";
+import type { Digest } from "../../digest.ts";
+import { AppError, short } from "../../errors.ts";
+import { blobKey } from "../_layout.ts";
 import {
   type BlobBytes,
   type BlobStore,
@@ -31,32 +31,12 @@ import {
   type PutManyResult,
   type PutResult,
   resolveRange,
+  type S3BlobStoreConfig,
   type StoredBlob,
-} from "./mod.ts";
-import { isNotFound, reasonOf, unavailable } from "./s3_errors.ts";
-import { putVerified } from "./s3_upload.ts";
+} from "../mod.ts";
+import { isNotFound, reasonOf, unavailable } from "./errors.ts";
+import { putVerified } from "./upload.ts";
 
-export interface S3BlobStoreConfig {
-  kind: "s3";
-  bucket: string;
-  region: string;
-  /** Prepended to every key (default `files/`). */
-  prefix: string;
-  /** For S3-compatible stores: their endpoint URL. */
-  endpoint?: string;
-  /** Path-style URLs (`<endpoint>/<bucket>/<key>`), which most S3-compatible stores need. */
-  forcePathStyle: boolean;
-  /** A named profile of the shared AWS config files. */
-  profile?: string;
-  accessKeyId?: string;
-  secretAccessKey?: string;
-  /** With temporary explicit keys. */
-  sessionToken?: string;
-  /** Multipart part size (default 8 MiB, at least 5 MiB on S3); blobs up to it go in one put. */
-  partBytes?: number;
-  /** Parts of one upload sent at once (default 4): memory per upload is about (this + 1) parts. */
-  partsInFlight?: number;
-}
 
 export const S3_DEFAULTS = {
   region: "us-east-1",

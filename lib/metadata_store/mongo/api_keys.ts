@@ -3,12 +3,12 @@
  * under a unique index. New keys also carry `is_active`, as the earlier system's did.
  */
 import type { Collection, Document } from "mongodb";
-import { AppError } from "../errors.ts";
-import { newId } from "../ids.ts";
-import type { ApiKeyRecord, Scope } from "../models/api_key.ts";
-import type { ApiKeyStore } from "./mod.ts";
-import { apiKeyOf, type IdDocument, objectIdOf, storedIds } from "./mongo_documents.ts";
-import { isDuplicateKey, run } from "./mongo_errors.ts";
+import { AppError } from "../../errors.ts";
+import { newId } from "../../ids.ts";
+import type { ApiKeyRecord, Scope } from "../../models/api_key.ts";
+import type { ApiKeyStore } from "../mod.ts";
+import { apiKeyOf, type IdDocument, objectIdOf, storedIds } from "./documents.ts";
+import { isDuplicateKey, run } from "./errors.ts";
 
 export class MongoApiKeyStore implements ApiKeyStore {
   constructor(private readonly collection: Collection<IdDocument>) {}

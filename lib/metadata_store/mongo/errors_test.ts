@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { MongoNetworkError, MongoServerError } from "mongodb";
-import { AppError } from "../errors.ts";
-import { connectFailureReason, redactUrl, run, storeFailure } from "./mongo_errors.ts";
+import { AppError } from "../../errors.ts";
+import { connectFailureReason, redactUrl, run, storeFailure } from "./errors.ts";
 
 Deno.test("redactUrl() leaves out credentials, database and options", () => {
   assert.equal(

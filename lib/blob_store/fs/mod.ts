@@ -1,6 +1,6 @@
 /**
  * Filesystem blob store: `<root>/<first two hex>/<digest>`, and packs for the blobs of
- * small-blob batches (see `fs_packs.ts`).
+ * small-blob batches (see `packs.ts`).
  *
  * `put` writes a private temporary file in the blob's own directory while hashing,
  * verifies digest and size, fsyncs it, then publishes it with `link()` (which never
@@ -9,14 +9,14 @@
  */
 import { join } from "node:path";
 import { randomBytes } from "node:crypto";
-import { bytesMismatch, type Digest, DigestWriter, verifyStream } from "../digest.ts";
-import { AppError, short } from "../errors.ts";
-import { blobKey } from "./_layout.ts";
+import { bytesMismatch, type Digest, DigestWriter, verifyStream } from "../../digest.ts";
+import { AppError, short } from "../../errors.ts";
+import { blobKey } from "../_layout.ts";
 import { fileSlice } from "./file_slice.ts";
-import { unavailable } from "./fs_errors.ts";
-import { fsErrorName } from "../fs_error_name.ts";
-import { syncDirectory } from "../sync_directory.ts";
-import { Packs } from "./fs_packs.ts";
+import { unavailable } from "./errors.ts";
+import { fsErrorName } from "../../fs_error_name.ts";
+import { syncDirectory } from "../../sync_directory.ts";
+import { Packs } from "./packs.ts";
 import {
   type BlobBytes,
   type BlobStore,
@@ -25,7 +25,7 @@ import {
   type PutResult,
   resolveRange,
   type StoredBlob,
-} from "./mod.ts";
+} from "../mod.ts";
 
 const TEMP_PREFIX = ".tmp-";
 const WRITE_BUFFER_BYTES = 1 << 20;

@@ -1,8 +1,8 @@
 import assert from "node:assert/strict";
 import { ObjectId } from "mongodb";
-import { digestOf } from "../digest.ts";
-import { AppError } from "../errors.ts";
-import { apiKeyOf, blobOf, fileOf, historyOf, storedFileOf, storedIds } from "./mongo_documents.ts";
+import { digestOf } from "../../digest.ts";
+import { AppError } from "../../errors.ts";
+import { apiKeyOf, blobOf, fileOf, historyOf, storedFileOf, storedIds } from "./documents.ts";
 
 const created = new Date("2025-01-02T03:04:05.678Z");
 const digest = digestOf("bytes");

@@ -19,9 +19,9 @@
  * index, which every other race here rests on, are safe there too.
  */
 import { type Collection, type Document, MongoBulkWriteError, type ObjectId } from "mongodb";
-import type { Digest } from "../digest.ts";
-import { AppError } from "../errors.ts";
-import { newId } from "../ids.ts";
+import type { Digest } from "../../digest.ts";
+import { AppError } from "../../errors.ts";
+import { newId } from "../../ids.ts";
 import {
   type FileHistoryEntry,
   type FileMetadata,
@@ -29,8 +29,8 @@ import {
   REPORTED_FIELDS,
   sameReport,
   type UpsertOutcome,
-} from "../models/file.ts";
-import type { FileIndex, FileStats } from "./mod.ts";
+} from "../../models/file.ts";
+import type { FileIndex, FileStats } from "../mod.ts";
 import {
   type DocumentId,
   fileOf,
@@ -39,8 +39,8 @@ import {
   objectIdOf,
   storedFileOf,
   storedIds,
-} from "./mongo_documents.ts";
-import { duplicateKeyIndexes, run } from "./mongo_errors.ts";
+} from "./documents.ts";
+import { duplicateKeyIndexes, run } from "./errors.ts";
 
 /** Fields the earlier system kept that stop being true when a file's digest changes. */
 const STALE_ON_NEW_DIGEST = ["has_file_content", "file_uploaded_at", "storage_path"];
