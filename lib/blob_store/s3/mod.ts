@@ -37,7 +37,6 @@ import {
 import { isNotFound, reasonOf, unavailable } from "./errors.ts";
 import { putVerified } from "./upload.ts";
 
-
 export const S3_DEFAULTS = {
   region: "us-east-1",
   prefix: "files/",

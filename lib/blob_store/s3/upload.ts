@@ -33,12 +33,7 @@ import {
 import { type Digest, DigestWriter } from "../../digest.ts";
 import { AppError, short } from "../../errors.ts";
 import type { PutResult } from "../mod.ts";
-import {
-  isConditionalConflict,
-  isNotFound,
-  isPreconditionFailed,
-  unavailable,
-} from "./errors.ts";
+import { isConditionalConflict, isNotFound, isPreconditionFailed, unavailable } from "./errors.ts";
 
 /** User metadata on every object this store writes: the digest its bytes were verified to have. */
 export const VERIFIED_DIGEST_METADATA = "putplace-sha256";

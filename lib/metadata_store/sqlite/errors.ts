@@ -1,0 +1,22 @@
+/** The errors of the SQLite metadata store: driver failures become `unavailable`, without details. */
+import { AppError } from "../../errors.ts";
+
+/** Runs a synchronous SQLite call; a failure becomes the error callers see. */
+export function run<T>(body: () => T): Promise<T> {
+  try {
+    return Promise.resolve(body());
+  } catch (error) {
+    return Promise.reject(storeError(error));
+  }
+}
+
+export function storeError(error: unknown): AppError {
+  if (error instanceof AppError) return error;
+  return new AppError("unavailable", "Metadata store failed", { cause: error });
+}
+
+/** SQLITE_CONSTRAINT_UNIQUE and SQLITE_CONSTRAINT_PRIMARYKEY. */
+export function isUniqueViolation(error: unknown): boolean {
+  if (typeof error !== "object" || error === null || !("errcode" in error)) return false;
+  return error.errcode === 2067 || error.errcode === 1555;
+}

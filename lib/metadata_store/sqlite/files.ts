@@ -1,0 +1,180 @@
+/** The file index on SQLite: files keyed by (hostname, filepath), digest changes as history. */
+import type { DatabaseSync } from "node:sqlite";
+import type { Digest } from "../../digest.ts";
+import { newId } from "../../ids.ts";
+import {
+  type FileHistoryEntry,
+  type FileMetadata,
+  type FileRecord,
+  sameReport,
+  type UpsertOutcome,
+} from "../../models/file.ts";
+import type { FileIndex, FileStats } from "../mod.ts";
+import { run } from "./errors.ts";
+import type { GroupCommit } from "./group_commit.ts";
+import { fileOf, historyEntryOf, integer, isDeleted } from "./rows.ts";
+import { type Statements, transaction } from "./statements.ts";
+
+export class SqliteFileIndex implements FileIndex {
+  constructor(
+    private readonly db: DatabaseSync,
+    private readonly sql: Statements,
+    private readonly commits: GroupCommit,
+  ) {}
+
+  /** Concurrent calls share one commit (see GroupCommit); each call is all or nothing. */
+  upsertMany(
+    files: readonly FileMetadata[],
+    now: Date,
+  ): Promise<{ file: FileRecord; outcome: UpsertOutcome }[]> {
+    return this.commits.run(() => files.map((file) => this.#upsert(file, now)));
+  }
+
+  #upsert(input: FileMetadata, now: Date): { file: FileRecord; outcome: UpsertOutcome } {
+    const at = now.toISOString();
+    const row = this.sql.get("SELECT * FROM files WHERE hostname = ? AND filepath = ?").get(
+      input.hostname,
+      input.filepath,
+    );
+    const existing = row ? fileOf(row) : null;
+    if (!existing) {
+      const file: FileRecord = {
+        id: newId(now.getTime()),
+        ...input,
+        created_at: at,
+        updated_at: at,
+      };
+      this.sql.get(
+        `INSERT INTO files (id, hostname, filepath, ip_address, sha256, file_size, file_mode,
+          file_uid, file_gid, file_mtime, file_atime, file_ctime, created_at, updated_at)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+      ).run(
+        file.id,
+        file.hostname,
+        file.filepath,
+        file.ip_address,
+        file.sha256,
+        file.file_size,
+        file.file_mode,
+        file.file_uid,
+        file.file_gid,
+        file.file_mtime,
+        file.file_atime,
+        file.file_ctime,
+        file.created_at,
+        file.updated_at,
+      );
+      return { file, outcome: "created" };
+    }
+    const deleted = row ? isDeleted(row) : false;
+    if (!deleted && sameReport(existing, input)) {
+      return { file: existing, outcome: "unchanged" };
+    }
+    if (existing.sha256 !== input.sha256) {
+      this.sql.get(
+        `INSERT INTO file_history (file_id, sha256, file_size, file_mtime, replaced_at)
+         VALUES (?, ?, ?, ?, ?)`,
+      ).run(existing.id, existing.sha256, existing.file_size, existing.file_mtime, at);
+    }
+    const file: FileRecord = { ...existing, ...input, updated_at: at };
+    this.sql.get(
+      `UPDATE files SET ip_address = ?, sha256 = ?, file_size = ?, file_mode = ?, file_uid = ?,
+        file_gid = ?, file_mtime = ?, file_atime = ?, file_ctime = ?, updated_at = ?,
+        deleted_at = NULL WHERE id = ?`,
+    ).run(
+      file.ip_address,
+      file.sha256,
+      file.file_size,
+      file.file_mode,
+      file.file_uid,
+      file.file_gid,
+      file.file_mtime,
+      file.file_atime,
+      file.file_ctime,
+      file.updated_at,
+      file.id,
+    );
+    return { file, outcome: "updated" };
+  }
+
+  get(hostname: string, filepath: string): Promise<FileRecord | null> {
+    return run(() => {
+      const row = this.sql.get(
+        "SELECT * FROM files WHERE hostname = ? AND filepath = ? AND deleted_at IS NULL",
+      ).get(hostname, filepath);
+      return row ? fileOf(row) : null;
+    });
+  }
+
+  getById(id: string): Promise<FileRecord | null> {
+    return run(() => {
+      const row = this.sql.get("SELECT * FROM files WHERE id = ?").get(id);
+      return row ? fileOf(row) : null;
+    });
+  }
+
+  findByDigest(digest: Digest, limit: number): Promise<FileRecord[]> {
+    return run(() =>
+      this.sql.get(
+        `SELECT * FROM files WHERE sha256 = ? AND deleted_at IS NULL
+         ORDER BY created_at, id LIMIT ?`,
+      ).all(digest, limit).map(fileOf)
+    );
+  }
+
+  history(hostname: string, filepath: string): Promise<FileHistoryEntry[]> {
+    return run(() =>
+      this.sql.get(
+        `SELECT h.sha256, h.file_size, h.file_mtime, h.replaced_at FROM file_history h
+         JOIN files f ON f.id = h.file_id WHERE f.hostname = ? AND f.filepath = ?
+         ORDER BY h.replaced_at DESC, h.rowid DESC`,
+      ).all(hostname, filepath).map(historyEntryOf)
+    );
+  }
+
+  markDeleted(hostname: string, filepaths: readonly string[], now: Date): Promise<number> {
+    const at = now.toISOString();
+    return run(() =>
+      transaction(this.db, () => {
+        const mark = this.sql.get(
+          `UPDATE files SET deleted_at = ?, updated_at = ?
+           WHERE hostname = ? AND filepath = ? AND deleted_at IS NULL`,
+        );
+        let marked = 0;
+        for (const filepath of filepaths) {
+          marked += Number(mark.run(at, at, hostname, filepath).changes);
+        }
+        return marked;
+      })
+    );
+  }
+
+  count(): Promise<number> {
+    return run(() =>
+      integer(
+        this.sql.get("SELECT count(*) AS n FROM files WHERE deleted_at IS NULL").get() ?? {},
+        "n",
+      )
+    );
+  }
+
+  stats(): Promise<FileStats> {
+    return run(() => {
+      const totals = this.sql.get(
+        `SELECT count(*) AS files, count(DISTINCT sha256) AS distinct_digests,
+          coalesce(sum(file_size), 0) AS logical_bytes
+         FROM files WHERE deleted_at IS NULL`,
+      ).get() ?? {};
+      const unique = this.sql.get(
+        `SELECT coalesce(sum(size), 0) AS unique_bytes FROM (
+          SELECT max(file_size) AS size FROM files WHERE deleted_at IS NULL GROUP BY sha256)`,
+      ).get() ?? {};
+      return {
+        files: integer(totals, "files"),
+        distinct_digests: integer(totals, "distinct_digests"),
+        logical_bytes: integer(totals, "logical_bytes"),
+        unique_bytes: integer(unique, "unique_bytes"),
+      };
+    });
+  }
+}
