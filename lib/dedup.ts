@@ -4,8 +4,16 @@
  * the blob store has durably published verified bytes.
  */
 import { bytesMismatch, type Digest, EMPTY_DIGEST, verifyStream } from "./digest.ts";
+import { AppError, short } from "./errors.ts";
 import type { FileMetadata, FileRecord, UpsertOutcome } from "./models/file.ts";
-import type { BlobBytes, BlobStore, PutManyResult, PutResult } from "./blob_store/mod.ts";
+import type {
+  BlobBytes,
+  BlobStore,
+  ByteRange,
+  PutManyResult,
+  PutResult,
+  StoredBlob,
+} from "./blob_store/mod.ts";
 import type { MetadataStore } from "./metadata_store/mod.ts";
 
 export interface Stores {
@@ -83,6 +91,54 @@ export async function storeBlob(
     new Date(),
   );
   return result;
+}
+
+/**
+ * The file a classic upload names: registered at (hostname, filepath) with `digest`;
+ * `not_found` otherwise. Its uploaded bytes are stored with `storeBlob(..., { size:
+ * file.file_size, epochFile: file })`: the registered size bounds the body.
+ */
+export async function uploadTarget(
+  stores: Stores,
+  where: { hostname: string; filepath: string; digest: Digest },
+): Promise<FileRecord> {
+  const { hostname, filepath, digest } = where;
+  const file = await stores.metadata.files.get(hostname, filepath);
+  if (!file || file.sha256 !== digest) {
+    throw new AppError(
+      "not_found",
+      `No file "${filepath}" on host "${hostname}" is registered with digest "${short(digest)}"`,
+    );
+  }
+  return file;
+}
+
+/** The size of blob `digest` when the server holds it, else null. */
+export async function storedSize(stores: Stores, digest: Digest): Promise<number | null> {
+  if (alwaysStored(digest)) return 0;
+  return (await stores.metadata.blobs.get(digest))?.size ?? null;
+}
+
+/** The bytes of blob `digest` (a range of them, when given); null when not held. */
+export async function readBlob(
+  stores: Stores,
+  digest: Digest,
+  range?: ByteRange,
+): Promise<StoredBlob | null> {
+  return await stores.blobs.get(digest, range);
+}
+
+/**
+ * Marks files of one host deleted (they stay as history); the number marked. Paths that
+ * are unknown, already deleted or repeated are skipped.
+ */
+export async function reportDeleted(
+  stores: Stores,
+  hostname: string,
+  filepaths: readonly string[],
+  now = new Date(),
+): Promise<number> {
+  return await stores.metadata.files.markDeleted(hostname, filepaths, now);
 }
 
 /**

@@ -3,12 +3,20 @@
  * Hashing uses node:crypto, which in Deno runs ~15x faster than crypto.subtle.
  */
 import { createHash, type Hash } from "node:crypto";
+import { z } from "zod";
 import { AppError, short } from "./errors.ts";
 
-declare const digestBrand: unique symbol;
-export type Digest = string & { readonly [digestBrand]: true };
+/** The one spelling of a digest's shape: 64 lowercase hex characters. */
+export const DIGEST_PATTERN = /^[0-9a-f]{64}$/;
 
-const DIGEST_PATTERN = /^[0-9a-f]{64}$/;
+/**
+ * A digest on any trust boundary (JSON bodies, rows, documents, wire answers). It keeps
+ * its pattern in the generated JSON Schema, for the input and the output alike.
+ */
+export const digestSchema = z.string().regex(DIGEST_PATTERN, {
+  message: "Expected a digest: 64 lowercase hex characters",
+}).brand<"Digest">();
+export type Digest = z.infer<typeof digestSchema>;
 
 /** The digest of zero bytes: always "stored", never uploaded. */
 export const EMPTY_DIGEST =

@@ -1,7 +1,8 @@
 /**
  * The PutPlace HTTP application, built from explicit dependencies and free of I/O at
  * import. Order: security headers, routes, then one error handler that turns every
- * failure into problem+json (internal details go to the log, never to the client).
+ * failure into problem+json (internal details go to the log, never to the client). The
+ * API key guards are built here, once per scope, and handed to every route module.
  */
 import { Hono } from "hono";
 import type { Stores } from "../lib/dedup.ts";
@@ -14,6 +15,9 @@ import { uploadRoutes } from "./routes/uploads.ts";
 import { apiKeyRoutes } from "./routes/api_keys.ts";
 import { v1Routes } from "./routes/v1_api.ts";
 import type { ResumableUploads } from "./resumable_uploads.ts";
+import { keyGuards } from "./middleware/api_key_auth.ts";
+import { KeyUsage } from "./middleware/key_usage.ts";
+import type { RouteDeps } from "./routes/route_deps.ts";
 
 export interface AppDeps {
   stores: Stores;
@@ -21,8 +25,13 @@ export interface AppDeps {
   version: string;
   /** Resumable uploads (`openResumableUploads`); without them /v1/uploads is absent. */
   uploads?: ResumableUploads;
-  /** Where unexpected errors are reported; defaults to stderr. */
-  logError?: (error: unknown, request: Request) => void;
+  /**
+   * Where unexpected errors are reported (with the request, when one failed); defaults to
+   * stderr.
+   */
+  logError?: (error: unknown, request?: Request) => void;
+  /** Records API key use; built from the stores when absent. */
+  keyUsage?: KeyUsage;
 }
 
 export function createApp(deps: AppDeps): Hono {
@@ -34,11 +43,18 @@ export function createApp(deps: AppDeps): Hono {
     c.header("x-content-type-options", "nosniff");
   });
 
+  const usage = deps.keyUsage ??
+    new KeyUsage({ apiKeys: deps.stores.metadata.apiKeys, logError: (error) => logError(error) });
+  const routeDeps: RouteDeps = {
+    stores: deps.stores,
+    limits: deps.limits,
+    guards: keyGuards(deps.stores.metadata.apiKeys, usage),
+  };
   app.route("/", healthRoutes(deps.stores, deps.version));
-  app.route("/", fileRoutes(deps.stores, deps.limits));
-  app.route("/", uploadRoutes(deps.stores, deps.limits));
-  app.route("/", apiKeyRoutes(deps.stores.metadata.apiKeys, deps.limits));
-  app.route("/", v1Routes(deps));
+  app.route("/", fileRoutes(routeDeps));
+  app.route("/", uploadRoutes(routeDeps));
+  app.route("/", apiKeyRoutes(routeDeps));
+  app.route("/", v1Routes({ ...routeDeps, version: deps.version, uploads: deps.uploads }));
 
   app.notFound((c) =>
     problemResponse(
@@ -53,15 +69,13 @@ export function createApp(deps: AppDeps): Hono {
   return app;
 }
 
-function defaultLogError(error: unknown, request: Request): void {
-  const url = new URL(request.url);
+function defaultLogError(error: unknown, request?: Request): void {
   const cause = error instanceof AppError && error.cause !== undefined ? error.cause : error;
   console.error(
     JSON.stringify({
       level: "error",
       time: new Date().toISOString(),
-      method: request.method,
-      path: url.pathname,
+      ...(request ? { method: request.method, path: new URL(request.url).pathname } : {}),
       error: error instanceof Error ? error.message : String(error),
       cause: cause instanceof Error ? (cause.stack ?? cause.message) : String(cause),
     }),

@@ -1,11 +1,10 @@
 /**
  * The OpenAPI 3.1 description of the /v1 API, generated from the very zod schemas the
- * routes validate with: each /v1 resource module returns its routes together with the
- * `Operation`s that describe them, built from the same schema values.
+ * routes validate with (`lib/wire/`): each /v1 resource module returns its routes together
+ * with the `Operation`s that describe them, written beside it in `<resource>_openapi.ts`.
  */
 import { z } from "zod";
 import type { Hono } from "hono";
-import { digestSchema } from "../lib/models/file.ts";
 import { PROBLEM_CONTENT_TYPE, problemSchema } from "../lib/models/problem.ts";
 import type { Scope } from "../lib/models/api_key.ts";
 import type { AuthEnv } from "./middleware/api_key_auth.ts";
@@ -52,8 +51,6 @@ export interface DocumentedRoutes {
   /** Names announced in `GET /v1` so clients can discover what the server supports. */
   features: string[];
 }
-
-const DIGEST_PATTERN = "^[0-9a-f]{64}$";
 
 /** The problem+json responses an operation can give, by status. */
 export function problems(statuses: Record<number, string>): Record<string, ResponseDoc> {
@@ -163,13 +160,6 @@ export function jsonSchema(schema: z.ZodType, io: "input" | "output"): Record<st
     target: "draft-2020-12",
     io,
     unrepresentable: "any",
-    override: (ctx) => {
-      // Refinements do not survive conversion; the digest's shape is worth keeping.
-      if (ctx.zodSchema === digestSchema) {
-        ctx.jsonSchema.type = "string";
-        ctx.jsonSchema.pattern = DIGEST_PATTERN;
-      }
-    },
   });
   return rest;
 }

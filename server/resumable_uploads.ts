@@ -23,7 +23,7 @@ import { z } from "zod";
 import { type Digest, DigestWriter, EMPTY_DIGEST } from "../lib/digest.ts";
 import { adoptBlobByDigest, isStored, storeBlobByDigest, type Stores } from "../lib/dedup.ts";
 import { AppError, isAppError, short } from "../lib/errors.ts";
-import { digestSchema } from "../lib/models/file.ts";
+import { digestSchema } from "../lib/digest.ts";
 import { chunksOf } from "../lib/body_chunks.ts";
 import { DirectWriter } from "../lib/direct_writer.ts";
 import { fsErrorName } from "../lib/fs_error_name.ts";

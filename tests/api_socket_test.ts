@@ -4,50 +4,30 @@
  */
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { createApp } from "../server/app.ts";
-import { DEFAULT_LIMITS } from "../server/limits.ts";
-import { openMetadataStore } from "../lib/metadata_store/open.ts";
-import { openBlobStore } from "../lib/blob_store/open.ts";
-import { issueApiKey } from "../lib/auth.ts";
+import { appFixture } from "./app_fixture.ts";
 import { digestOf } from "../lib/digest.ts";
 
 /** The real app on a real port; `settled()` waits for every request handler to finish. */
 async function servedApp() {
-  const dir = await Deno.makeTempDir({ prefix: "api-socket-test-" });
-  const metadata = await openMetadataStore({ kind: "sqlite", path: ":memory:" });
-  const blobRoot = join(dir, "blobs");
-  const blobs = await openBlobStore({ kind: "fs", root: blobRoot });
-  const logged: unknown[] = [];
-  const app = createApp({
-    stores: { metadata, blobs },
-    limits: DEFAULT_LIMITS,
-    version: "socket-test",
-    logError: (error) => logged.push(error),
-  });
-  const { key } = await issueApiKey(metadata.apiKeys, {
-    name: "writer",
-    description: null,
-    scope: "write",
-  });
+  const f = await appFixture({ resumable: false });
+  const key = f.keys.write;
   const handlers: Promise<unknown>[] = [];
   const uploadStatuses: number[] = [];
   const uploadArrived = Promise.withResolvers<void>();
-  const server = Deno.serve({ hostname: "127.0.0.1", port: 0, onListen() {} }, (request) => {
+  const server = await f.serve((request, answered) => {
     const upload = new URL(request.url).pathname.startsWith("/upload_file/");
     if (upload) uploadArrived.resolve();
-    const handled = Promise.resolve(app.fetch(request));
-    handlers.push(handled.then((r) => upload && uploadStatuses.push(r.status), () => {}));
-    return handled;
+    handlers.push(answered.then((r) => upload && uploadStatuses.push(r.status), () => {}));
   });
-  const url = `http://127.0.0.1:${server.addr.port}`;
+  const url = server.url;
   return {
     url,
-    port: server.addr.port,
+    port: server.port,
     key,
-    metadata,
-    blobs,
-    blobRoot,
-    logged,
+    metadata: f.stores.metadata,
+    blobs: f.stores.blobs,
+    blobRoot: f.blobRoot,
+    logged: f.internalErrors,
     uploadArrived: uploadArrived.promise,
     /** The statuses the app answered uploads with, in the order they finished. */
     uploadStatuses,
@@ -67,11 +47,8 @@ async function servedApp() {
       return await response.json();
     },
     async [Symbol.asyncDispose]() {
-      await server.shutdown();
-      await blobs[Symbol.asyncDispose]();
-      await metadata[Symbol.asyncDispose]();
-      await Deno.remove(dir, { recursive: true });
-      assert.deepEqual(logged, [], "no request failed with an internal error");
+      await server[Symbol.asyncDispose]();
+      await f[Symbol.asyncDispose]();
     },
   };
 }

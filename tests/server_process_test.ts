@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { digestOf } from "../lib/digest.ts";
 import { startPpserver } from "./_servers/ppserver.ts";
 import { fileAt } from "./file_fixture.ts";
-import { BLOB_BATCH_CONTENT_TYPE, encodeFrames } from "../lib/blob_batch_framing.ts";
+import { BLOB_BATCH_CONTENT_TYPE, encodeFrames } from "../lib/wire/blob_batch.ts";
 
 Deno.test("the server process runs the full flow: register, upload, dedup from a second host, lookup", async () => {
   await using server = await startPpserver();

@@ -1,13 +1,13 @@
 /** Bad input anywhere under /v1 gets a 4xx problem+json answer: never a 500, never internals. */
 import assert from "node:assert/strict";
-import { v1Fixture } from "./v1_fixture.ts";
+import { appFixture } from "./app_fixture.ts";
 import { digestOf } from "../lib/digest.ts";
-import { BLOB_BATCH_CONTENT_TYPE } from "../server/blob_batch_framing.ts";
+import { BLOB_BATCH_CONTENT_TYPE } from "../lib/wire/blob_batch.ts";
 
 const DIGEST = digestOf("x");
 
 Deno.test("every /v1 route answers malformed requests with a 4xx problem and logs no internal error", async () => {
-  await using f = await v1Fixture();
+  await using f = await appFixture();
   const upload = await (await f.request("/v1/uploads", {
     method: "POST",
     headers: { "content-type": "application/json" },
@@ -73,7 +73,7 @@ Deno.test("every /v1 route answers malformed requests with a 4xx problem and log
 });
 
 Deno.test("a documented /v1 path asked with a method it lacks is 405 with an Allow header; unknown paths stay 404", async () => {
-  await using f = await v1Fixture();
+  await using f = await appFixture();
   const cases: [string, string, string][] = [
     ["DELETE", "/v1/blobs/batch", "POST"],
     ["POST", `/v1/blobs/${DIGEST}`, "GET, HEAD, PUT"],

@@ -1,9 +1,9 @@
 /** `POST /v1/blobs/batch` on the real app: many small blobs, verified and durable together. */
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { bytesOf, json, problem, v1Fixture } from "./v1_fixture.ts";
+import { appFixture, bytesOf, json, problem } from "./app_fixture.ts";
 import { digestOf, EMPTY_DIGEST } from "../lib/digest.ts";
-import { BLOB_BATCH_CONTENT_TYPE, encodeFrames } from "../server/blob_batch_framing.ts";
+import { BLOB_BATCH_CONTENT_TYPE, encodeFrames } from "../lib/wire/blob_batch.ts";
 
 const encoder = new TextEncoder();
 
@@ -24,7 +24,7 @@ function batch(
 }
 
 Deno.test("POST /v1/blobs/batch stores 200 small blobs, each readable when the answer comes, in one pack", async () => {
-  await using f = await v1Fixture();
+  await using f = await appFixture();
   const blobs = Array.from({ length: 200 }, (_, i) => blob(bytesOf(100 + i * 37, i + 1)));
   const response = await f.request("/v1/blobs/batch", batch(encodeFrames(blobs)));
   assert.equal(response.status, 200);
@@ -58,7 +58,7 @@ Deno.test("POST /v1/blobs/batch stores 200 small blobs, each readable when the a
 });
 
 Deno.test("POST /v1/blobs/batch answers each blob: stored, already stored, digest mismatch, too large", async () => {
-  await using f = await v1Fixture({ limits: { maxBlobBatchBlobBytes: 1000 } });
+  await using f = await appFixture({ limits: { maxBlobBatchBlobBytes: 1000 } });
   const old = blob("already here");
   await f.request(`/v1/blobs/${old.digest}`, { method: "PUT", body: old.bytes });
   const fresh = blob("fresh bytes");
@@ -93,7 +93,7 @@ Deno.test("POST /v1/blobs/batch answers each blob: stored, already stored, diges
 });
 
 Deno.test("POST /v1/blobs/batch reads a streamed body in small chunks", async () => {
-  await using f = await v1Fixture();
+  await using f = await appFixture();
   const blobs = Array.from({ length: 30 }, (_, i) => blob(`streamed blob ${i}\n`.repeat(i + 1)));
   const encoded = encodeFrames(blobs);
   const body = new ReadableStream<Uint8Array>({
@@ -108,14 +108,14 @@ Deno.test("POST /v1/blobs/batch reads a streamed body in small chunks", async ()
 });
 
 Deno.test("POST /v1/blobs/batch with an empty body stores nothing and answers 200", async () => {
-  await using f = await v1Fixture();
+  await using f = await appFixture();
   const response = await f.request("/v1/blobs/batch", batch(new Uint8Array(0)));
   assert.equal(response.status, 200);
   assert.deepEqual((await response.json()).results, []);
 });
 
 Deno.test("POST /v1/blobs/batch refuses another content type with 400", async () => {
-  await using f = await v1Fixture();
+  await using f = await appFixture();
   const body = await problem(
     await f.request("/v1/blobs/batch", {
       method: "POST",
@@ -128,7 +128,7 @@ Deno.test("POST /v1/blobs/batch refuses another content type with 400", async ()
 });
 
 Deno.test("POST /v1/blobs/batch refuses broken framing with 400 and stores none of its blobs", async () => {
-  await using f = await v1Fixture();
+  await using f = await appFixture();
   const good = blob("good one");
   const framed = new Uint8Array([
     ...encodeFrames([good]),
@@ -144,7 +144,7 @@ Deno.test("POST /v1/blobs/batch refuses broken framing with 400 and stores none 
 });
 
 Deno.test("POST /v1/blobs/batch refuses a body over the request cap with 413, by header or by stream", async () => {
-  await using f = await v1Fixture({ limits: { maxBlobBatchBytes: 2000 } });
+  await using f = await appFixture({ limits: { maxBlobBatchBytes: 2000 } });
   const blobs = Array.from({ length: 5 }, (_, i) => blob(bytesOf(500, i + 1)));
   const encoded = encodeFrames(blobs);
   await problem(await f.request("/v1/blobs/batch", batch(encoded)), 413);
@@ -158,7 +158,7 @@ Deno.test("POST /v1/blobs/batch refuses a body over the request cap with 413, by
 });
 
 Deno.test("POST /v1/blobs/batch refuses more blobs than the count cap with 413", async () => {
-  await using f = await v1Fixture({ limits: { maxBlobBatchCount: 3 } });
+  await using f = await appFixture({ limits: { maxBlobBatchCount: 3 } });
   const blobs = Array.from({ length: 4 }, (_, i) => blob(`n${i}`));
   await problem(await f.request("/v1/blobs/batch", batch(encodeFrames(blobs))), 413);
   const ok = await f.request("/v1/blobs/batch", batch(encodeFrames(blobs.slice(0, 3))));
@@ -167,7 +167,7 @@ Deno.test("POST /v1/blobs/batch refuses more blobs than the count cap with 413",
 });
 
 Deno.test("POST /v1/blobs/batch needs a write key", async () => {
-  await using f = await v1Fixture();
+  await using f = await appFixture();
   const body = encodeFrames([blob("x")]);
   await problem(await f.app.request("/v1/blobs/batch", batch(body)), 401);
   await problem(

@@ -3,14 +3,14 @@
  * Range, ETag / If-None-Match and HEAD (in-process and over a real socket).
  */
 import assert from "node:assert/strict";
-import { bytesOf, json, problem, v1Fixture } from "./v1_fixture.ts";
+import { appFixture, bytesOf, json, problem } from "./app_fixture.ts";
 import { digestOf, EMPTY_DIGEST } from "../lib/digest.ts";
 
 const CONTENT = "0123456789abcdefghij"; // 20 bytes
 const DIGEST = digestOf(CONTENT);
 
 async function withBlob() {
-  const f = await v1Fixture();
+  const f = await appFixture();
   const put = await f.request(`/v1/blobs/${DIGEST}`, { method: "PUT", body: CONTENT });
   assert.equal(put.status, 201);
   await put.body?.cancel();
@@ -44,7 +44,7 @@ Deno.test("POST /v1/blobs/missing answers the digests not stored, each once, in 
 });
 
 Deno.test("POST /v1/blobs/missing takes 10,000 digests and refuses 10,001 with 413", async () => {
-  await using f = await v1Fixture();
+  await using f = await appFixture();
   const blobs = Array.from({ length: 10_001 }, (_, i) => ({ digest: digestOf(`${i}`), size: 1 }));
   const ok = await f.request("/v1/blobs/missing", json({ blobs: blobs.slice(0, 10_000) }));
   assert.equal(ok.status, 200);
@@ -53,7 +53,7 @@ Deno.test("POST /v1/blobs/missing takes 10,000 digests and refuses 10,001 with 4
 });
 
 Deno.test("POST /v1/blobs/missing refuses malformed digests, sizes and envelopes with 422", async () => {
-  await using f = await v1Fixture();
+  await using f = await appFixture();
   for (
     const body of [
       { blobs: [{ digest: "abc", size: 1 }] },
@@ -71,7 +71,7 @@ Deno.test("POST /v1/blobs/missing refuses malformed digests, sizes and envelopes
 // ---- raw PUT ----
 
 Deno.test("PUT /v1/blobs/{digest} stores streamed bytes with 201, then answers 200 already stored", async () => {
-  await using f = await v1Fixture();
+  await using f = await appFixture();
   const bytes = bytesOf(300_000, 7);
   const digest = digestOf(bytes);
   const stream = () =>
@@ -95,7 +95,7 @@ Deno.test("PUT /v1/blobs/{digest} stores streamed bytes with 201, then answers 2
 });
 
 Deno.test("PUT /v1/blobs/{digest} records the oldest registered file of the digest as its epoch file", async () => {
-  await using f = await v1Fixture();
+  await using f = await appFixture();
   const batch = await f.request(
     "/v1/files/batch",
     json({
@@ -113,7 +113,7 @@ Deno.test("PUT /v1/blobs/{digest} records the oldest registered file of the dige
 });
 
 Deno.test("PUT /v1/blobs/{digest} refuses bytes that do not hash to the digest with 400 and stores nothing", async () => {
-  await using f = await v1Fixture();
+  await using f = await appFixture();
   const body = await problem(
     await f.request(`/v1/blobs/${DIGEST}`, { method: "PUT", body: "not the content" }),
     400,
@@ -124,7 +124,7 @@ Deno.test("PUT /v1/blobs/{digest} refuses bytes that do not hash to the digest w
 });
 
 Deno.test("PUT /v1/blobs/{digest} refuses a malformed digest with 400, a read key with 403", async () => {
-  await using f = await v1Fixture();
+  await using f = await appFixture();
   await problem(await f.request("/v1/blobs/xyz", { method: "PUT", body: "x" }), 400);
   await problem(
     await f.request(`/v1/blobs/${DIGEST}`, { method: "PUT", body: CONTENT, ...read(f) }),
@@ -133,13 +133,13 @@ Deno.test("PUT /v1/blobs/{digest} refuses a malformed digest with 400, a read ke
 });
 
 Deno.test("PUT /v1/blobs/{digest} refuses a body over the upload cap with 413", async () => {
-  await using f = await v1Fixture({ limits: { maxUploadBytes: 10 } });
+  await using f = await appFixture({ limits: { maxUploadBytes: 10 } });
   await problem(await f.request(`/v1/blobs/${DIGEST}`, { method: "PUT", body: CONTENT }), 413);
   assert.equal(await f.stores.blobs.has(DIGEST), false);
 });
 
 Deno.test("PUT /v1/blobs/{digest} over a socket refuses a body shorter than its Content-Length", async () => {
-  await using f = await v1Fixture();
+  await using f = await appFixture();
   await using server = await f.serve();
   const { port } = new URL(server.url);
   const conn = await Deno.connect({ hostname: "127.0.0.1", port: Number(port) });
@@ -256,7 +256,7 @@ Deno.test("HEAD /v1/blobs/{digest} gives the headers of GET without a body", asy
 });
 
 Deno.test("GET /v1/blobs/{digest} serves the empty blob without it being uploaded; ranges on it are 416", async () => {
-  await using f = await v1Fixture();
+  await using f = await appFixture();
   const response = await f.request(`/v1/blobs/${EMPTY_DIGEST}`, read(f));
   assert.equal(response.status, 200);
   assert.equal(response.headers.get("content-length"), "0");
@@ -267,14 +267,14 @@ Deno.test("GET /v1/blobs/{digest} serves the empty blob without it being uploade
 });
 
 Deno.test("GET /v1/blobs/{digest} is 404 for a blob not stored and 400 for a malformed digest", async () => {
-  await using f = await v1Fixture();
+  await using f = await appFixture();
   await problem(await f.request(`/v1/blobs/${DIGEST}`, read(f)), 404);
   await problem(await f.request(`/v1/blobs/${DIGEST.slice(1)}`, read(f)), 400);
   await problem(await f.app.request(`/v1/blobs/${DIGEST}`), 401);
 });
 
 Deno.test("GET and HEAD /v1/blobs/{digest} over a real socket: ranges, HEAD headers, a large blob streamed", async () => {
-  await using f = await v1Fixture();
+  await using f = await appFixture();
   const bytes = bytesOf(3 * 1024 * 1024 + 17, 3);
   const digest = digestOf(bytes);
   assert.equal(

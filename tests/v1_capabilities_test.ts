@@ -1,7 +1,6 @@
 /** `GET /v1` (capabilities) and `GET /v1/openapi.json` on the real app. */
 import assert from "node:assert/strict";
-import { fileAt, json, problem, v1Fixture } from "./v1_fixture.ts";
-import { createApp } from "../server/app.ts";
+import { appFixture, fileAt, json, problem } from "./app_fixture.ts";
 import { DEFAULT_LIMITS } from "../server/limits.ts";
 import { digestOf } from "../lib/digest.ts";
 
@@ -17,7 +16,7 @@ const ALL_FEATURES = [
 ];
 
 Deno.test("GET /v1 answers without a key: API version, features and the configured limits", async () => {
-  await using f = await v1Fixture({ limits: { maxBatchFiles: 500 }, expirySeconds: 7200 });
+  await using f = await appFixture({ limits: { maxBatchFiles: 500 }, expirySeconds: 7200 });
   const response = await f.app.request("/v1");
   assert.equal(response.status, 200);
   const body = await response.json();
@@ -41,8 +40,8 @@ Deno.test("GET /v1 answers without a key: API version, features and the configur
 });
 
 Deno.test("an app built without resumable uploads neither announces nor serves them", async () => {
-  await using f = await v1Fixture();
-  const app = createApp({ stores: f.stores, limits: DEFAULT_LIMITS, version: "x" });
+  await using f = await appFixture({ resumable: false });
+  const app = f.app;
   const body = await (await app.request("/v1")).json();
   assert.equal(body.features.includes("uploads.resumable"), false);
   assert.equal(body.upload_expiry_seconds, null);
@@ -55,7 +54,7 @@ Deno.test("an app built without resumable uploads neither announces nor serves t
 });
 
 Deno.test("GET /v1/openapi.json is an OpenAPI 3.1 document with unique operation ids", async () => {
-  await using f = await v1Fixture();
+  await using f = await appFixture();
   const response = await f.app.request("/v1/openapi.json");
   assert.equal(response.status, 200);
   const doc = await response.json();
@@ -80,7 +79,7 @@ Deno.test("GET /v1/openapi.json is an OpenAPI 3.1 document with unique operation
 });
 
 Deno.test("every /v1 route is documented and every documented operation is routed", async () => {
-  await using f = await v1Fixture();
+  await using f = await appFixture();
   const doc = await (await f.app.request("/v1/openapi.json")).json();
   const documented = new Set<string>();
   for (const [path, item] of Object.entries<Record<string, unknown>>(doc.paths)) {
@@ -108,7 +107,7 @@ Deno.test("every /v1 route is documented and every documented operation is route
 });
 
 Deno.test("the OpenAPI request schemas are the ones that validate: caps and fields match the routes", async () => {
-  await using f = await v1Fixture({ limits: { maxBatchFiles: 7, maxBatchItems: 9 } });
+  await using f = await appFixture({ limits: { maxBatchFiles: 7, maxBatchItems: 9 } });
   const doc = await (await f.app.request("/v1/openapi.json")).json();
   const body = (path: string) =>
     doc.paths[path].post.requestBody.content["application/json"].schema;

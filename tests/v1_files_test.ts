@@ -1,10 +1,10 @@
 /** /v1 file routes on the real app: batch registration and the deletion report. */
 import assert from "node:assert/strict";
-import { fileAt, json, problem, v1Fixture } from "./v1_fixture.ts";
+import { appFixture, fileAt, json, problem } from "./app_fixture.ts";
 import { digestOf, EMPTY_DIGEST } from "../lib/digest.ts";
 
 Deno.test("POST /v1/files/batch registers every file and answers each in order", async () => {
-  await using f = await v1Fixture();
+  await using f = await appFixture();
   const files = [fileAt("h", "/a", "alpha"), fileAt("h", "/b", "beta"), fileAt("g", "/a", "alpha")];
   const response = await f.request("/v1/files/batch", json({ files }));
   assert.equal(response.status, 200);
@@ -29,7 +29,7 @@ Deno.test("POST /v1/files/batch registers every file and answers each in order",
 });
 
 Deno.test("POST /v1/files/batch answers unchanged on a rescan and updated on new bytes", async () => {
-  await using f = await v1Fixture();
+  await using f = await appFixture();
   const a = fileAt("h", "/a", "v1");
   await f.request("/v1/files/batch", json({ files: [a, fileAt("h", "/b", "b")] }));
   const response = await f.request(
@@ -45,7 +45,7 @@ Deno.test("POST /v1/files/batch answers unchanged on a rescan and updated on new
 });
 
 Deno.test("POST /v1/files/batch leaves stored and empty blobs out of missing", async () => {
-  await using f = await v1Fixture();
+  await using f = await appFixture();
   const put = await f.request(`/v1/blobs/${digestOf("stored")}`, { method: "PUT", body: "stored" });
   assert.equal(put.status, 201);
   const body = await (await f.request(
@@ -62,7 +62,7 @@ Deno.test("POST /v1/files/batch leaves stored and empty blobs out of missing", a
 });
 
 Deno.test("POST /v1/files/batch registers the valid files of a batch with invalid items and reports those per item", async () => {
-  await using f = await v1Fixture();
+  await using f = await appFixture();
   const good = fileAt("h", "/good", "good");
   const files = [
     good,
@@ -92,7 +92,7 @@ Deno.test("POST /v1/files/batch registers the valid files of a batch with invali
 });
 
 Deno.test("POST /v1/files/batch with only invalid items registers nothing and still answers 200", async () => {
-  await using f = await v1Fixture();
+  await using f = await appFixture();
   const response = await f.request("/v1/files/batch", json({ files: [{}, { filepath: "" }] }));
   assert.equal(response.status, 200);
   const body = await response.json();
@@ -101,7 +101,7 @@ Deno.test("POST /v1/files/batch with only invalid items registers nothing and st
 });
 
 Deno.test("POST /v1/files/batch accepts exactly the cap and refuses one file more with 413", async () => {
-  await using f = await v1Fixture();
+  await using f = await appFixture();
   const files = Array.from({ length: 1001 }, (_, i) => fileAt("h", `/f${i}`, `content ${i}`));
   const ok = await f.request("/v1/files/batch", json({ files: files.slice(0, 1000) }));
   assert.equal(ok.status, 200);
@@ -112,14 +112,14 @@ Deno.test("POST /v1/files/batch accepts exactly the cap and refuses one file mor
 });
 
 Deno.test("POST /v1/files/batch honours configured caps, including over-cap batches with invalid items", async () => {
-  await using f = await v1Fixture({ limits: { maxBatchFiles: 2 } });
+  await using f = await appFixture({ limits: { maxBatchFiles: 2 } });
   const files = [fileAt("h", "/a", "a"), {}, fileAt("h", "/c", "c")];
   await problem(await f.request("/v1/files/batch", json({ files })), 413);
   assert.equal(await f.stores.metadata.files.count(), 0);
 });
 
 Deno.test("POST /v1/files/batch refuses a body over the byte cap with 413, by header or by stream", async () => {
-  await using f = await v1Fixture({ limits: { maxBatchBytes: 4096 } });
+  await using f = await appFixture({ limits: { maxBatchBytes: 4096 } });
   const files = Array.from(
     { length: 40 },
     (_, i) => fileAt("h", `/${"p".repeat(100)}${i}`, `${i}`),
@@ -140,7 +140,7 @@ Deno.test("POST /v1/files/batch refuses a body over the byte cap with 413, by he
 });
 
 Deno.test("POST /v1/files/batch refuses a bad envelope with 422", async () => {
-  await using f = await v1Fixture();
+  await using f = await appFixture();
   for (const body of ["{", "[]", '{"files": {}}', '{"file": []}', "null", '"files"']) {
     await problem(
       await f.request("/v1/files/batch", {
@@ -155,7 +155,7 @@ Deno.test("POST /v1/files/batch refuses a bad envelope with 422", async () => {
 });
 
 Deno.test("POST /v1/files/batch needs a write key: 401 without one, 403 for a read key", async () => {
-  await using f = await v1Fixture();
+  await using f = await appFixture();
   const body = { files: [fileAt("h", "/a", "a")] };
   await problem(await f.app.request("/v1/files/batch", json(body)), 401);
   await problem(
@@ -166,7 +166,7 @@ Deno.test("POST /v1/files/batch needs a write key: 401 without one, 403 for a re
 });
 
 Deno.test("POST /v1/files/batch registers two entries for one path in order, the last one winning", async () => {
-  await using f = await v1Fixture();
+  await using f = await appFixture();
   const body = await (await f.request(
     "/v1/files/batch",
     json({ files: [fileAt("h", "/same", "first"), fileAt("h", "/same", "second")] }),
@@ -182,7 +182,7 @@ Deno.test("POST /v1/files/batch registers two entries for one path in order, the
 });
 
 Deno.test("POST /v1/files/deleted soft-deletes: get_file no longer finds the file, history stays", async () => {
-  await using f = await v1Fixture();
+  await using f = await appFixture();
   await f.request(
     "/v1/files/batch",
     json({ files: [fileAt("h", "/gone", "gone"), fileAt("h", "/kept", "kept")] }),
@@ -201,7 +201,7 @@ Deno.test("POST /v1/files/deleted soft-deletes: get_file no longer finds the fil
 });
 
 Deno.test("a deleted file registered again comes back", async () => {
-  await using f = await v1Fixture();
+  await using f = await appFixture();
   const file = fileAt("h", "/back", "back");
   const [first] =
     (await (await f.request("/v1/files/batch", json({ files: [file] }))).json()).results;
@@ -216,7 +216,7 @@ Deno.test("a deleted file registered again comes back", async () => {
 });
 
 Deno.test("POST /v1/files/deleted only touches the named host", async () => {
-  await using f = await v1Fixture();
+  await using f = await appFixture();
   await f.request(
     "/v1/files/batch",
     json({ files: [fileAt("h1", "/x", "x"), fileAt("h2", "/x", "x")] }),
@@ -227,7 +227,7 @@ Deno.test("POST /v1/files/deleted only touches the named host", async () => {
 });
 
 Deno.test("POST /v1/files/deleted refuses more paths than the cap with 413 and bad reports with 422", async () => {
-  await using f = await v1Fixture();
+  await using f = await appFixture();
   const filepaths = Array.from({ length: 10_001 }, (_, i) => `/p${i}`);
   await problem(await f.request("/v1/files/deleted", json({ hostname: "h", filepaths })), 413);
   const atCap = await f.request(

@@ -1,10 +1,10 @@
 /** `GET /v1/stats` on the real app. */
 import assert from "node:assert/strict";
-import { fileAt, json, problem, v1Fixture } from "./v1_fixture.ts";
+import { appFixture, fileAt, json, problem } from "./app_fixture.ts";
 import { digestOf } from "../lib/digest.ts";
 
 Deno.test("GET /v1/stats counts live files, distinct digests, stored and logical bytes and dedup savings", async () => {
-  await using f = await v1Fixture();
+  await using f = await appFixture();
   const read = { headers: { "x-api-key": f.keys.read } };
   const empty = await f.request("/v1/stats", read);
   assert.equal(empty.status, 200);

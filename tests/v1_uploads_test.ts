@@ -6,7 +6,7 @@
 import assert from "node:assert/strict";
 import { issueApiKey } from "../lib/auth.ts";
 import { join } from "node:path";
-import { bytesOf, json, problem, type V1Fixture, v1Fixture } from "./v1_fixture.ts";
+import { type AppFixture, appFixture, bytesOf, json, problem } from "./app_fixture.ts";
 import { startPpserver } from "./_servers/ppserver.ts";
 import { digestOf, EMPTY_DIGEST } from "../lib/digest.ts";
 import { openResumableUploads, startSweeping } from "../server/resumable_uploads.ts";
@@ -26,7 +26,7 @@ interface Created {
 }
 
 async function create(
-  f: V1Fixture,
+  f: AppFixture,
   digest = DIGEST,
   size = SIZE,
 ): Promise<Created> {
@@ -39,7 +39,7 @@ async function create(
 }
 
 function patch(
-  f: V1Fixture,
+  f: AppFixture,
   location: string,
   offset: number | string,
   body: BodyInit | null,
@@ -56,7 +56,7 @@ function patch(
   });
 }
 
-async function offsetOf(f: V1Fixture, location: string): Promise<number> {
+async function offsetOf(f: AppFixture, location: string): Promise<number> {
   const response = await f.request(location, { method: "HEAD" });
   assert.equal(response.status, 200);
   return Number(response.headers.get("upload-offset"));
@@ -87,11 +87,11 @@ function heldBody(first: Uint8Array, rest: Uint8Array) {
   return { stream, release: () => released.resolve() };
 }
 
-async function partSize(f: V1Fixture, id: string): Promise<number> {
+async function partSize(f: AppFixture, id: string): Promise<number> {
   return (await Deno.stat(join(f.uploadsDir, `${id}.part`))).size;
 }
 
-async function storedBytes(f: V1Fixture, digest = DIGEST): Promise<Uint8Array | null> {
+async function storedBytes(f: AppFixture, digest = DIGEST): Promise<Uint8Array | null> {
   const blob = await f.stores.blobs.get(digest);
   return blob ? new Uint8Array(await new Response(blob.body).arrayBuffer()) : null;
 }
@@ -99,7 +99,7 @@ async function storedBytes(f: V1Fixture, digest = DIGEST): Promise<Uint8Array | 
 // ---- create and query ----
 
 Deno.test("POST /v1/uploads creates an upload at offset 0 with Location and Upload-* headers", async () => {
-  await using f = await v1Fixture();
+  await using f = await appFixture();
   const response = await f.request("/v1/uploads", json({ digest: DIGEST, size: SIZE }));
   assert.equal(response.status, 201);
   const body = await response.json();
@@ -118,7 +118,7 @@ Deno.test("POST /v1/uploads creates an upload at offset 0 with Location and Uplo
 });
 
 Deno.test("HEAD and GET /v1/uploads/{id} report the durable offset", async () => {
-  await using f = await v1Fixture();
+  await using f = await appFixture();
   const { location, id } = await create(f);
   assert.equal((await patch(f, location, 0, BYTES.slice(0, 1000))).status, 200);
   const head = await f.request(location, { method: "HEAD" });
@@ -135,7 +135,7 @@ Deno.test("HEAD and GET /v1/uploads/{id} report the durable offset", async () =>
 });
 
 Deno.test("POST /v1/uploads answers 200 already stored for a stored blob and for the empty blob", async () => {
-  await using f = await v1Fixture();
+  await using f = await appFixture();
   const small = new TextEncoder().encode("small");
   await f.request(`/v1/blobs/${digestOf(small)}`, { method: "PUT", body: small });
   for (const [digest, size] of [[digestOf(small), 5], [EMPTY_DIGEST, 0]] as const) {
@@ -147,7 +147,7 @@ Deno.test("POST /v1/uploads answers 200 already stored for a stored blob and for
 });
 
 Deno.test("POST /v1/uploads refuses size 0 with another digest (400), over the cap (413), bad bodies (422)", async () => {
-  await using f = await v1Fixture({ limits: { maxUploadBytes: 1000 } });
+  await using f = await appFixture({ limits: { maxUploadBytes: 1000 } });
   await problem(await f.request("/v1/uploads", json({ digest: DIGEST, size: 0 })), 400);
   await problem(await f.request("/v1/uploads", json({ digest: DIGEST, size: 1001 })), 413);
   for (
@@ -169,7 +169,7 @@ Deno.test("POST /v1/uploads refuses size 0 with another digest (400), over the c
 // ---- append ----
 
 Deno.test("PATCH in parts completes the upload: the blob is stored and the upload is gone", async () => {
-  await using f = await v1Fixture();
+  await using f = await appFixture();
   const { location, id } = await create(f);
   const cuts = [0, 1, 700_000, 1_048_576 + 3, SIZE];
   for (let i = 0; i < cuts.length - 1; i++) {
@@ -201,7 +201,7 @@ Deno.test("PATCH in parts completes the upload: the blob is stored and the uploa
 });
 
 Deno.test("a completed upload on the fs blob store is published without a copy: the blob is its part file", async () => {
-  await using f = await v1Fixture();
+  await using f = await appFixture();
   const { location, id } = await create(f);
   assert.equal((await patch(f, location, 0, BYTES.slice(0, 1_000_000))).status, 200);
   const part = await Deno.stat(join(f.uploadsDir, `${id}.part`));
@@ -269,7 +269,7 @@ Deno.test("a blob store that cannot adopt files (S3, another filesystem) gets th
 });
 
 Deno.test("an upload appended to by a fresh server (no hash in memory) is still verified on completion", async () => {
-  await using f = await v1Fixture();
+  await using f = await appFixture();
   const { location, id } = await create(f);
   assert.equal((await patch(f, location, 0, BYTES.slice(0, 1_000_000))).status, 200);
   // Another process's bytes: the part now differs from what this server hashed so far.
@@ -292,7 +292,7 @@ Deno.test("an upload appended to by a fresh server (no hash in memory) is still 
 });
 
 Deno.test("PATCH at a wrong offset is 409 with the real offset in Upload-Offset; nothing is written", async () => {
-  await using f = await v1Fixture();
+  await using f = await appFixture();
   const { location, id } = await create(f);
   await patch(f, location, 0, BYTES.slice(0, 10));
   for (const wrong of [0, 5, 11, SIZE]) {
@@ -305,7 +305,7 @@ Deno.test("PATCH at a wrong offset is 409 with the real offset in Upload-Offset;
 });
 
 Deno.test("PATCH without a valid Upload-Offset is 400", async () => {
-  await using f = await v1Fixture();
+  await using f = await appFixture();
   const { location } = await create(f);
   for (const offset of [undefined, "", "-1", "1.5", "abc", "99999999999999999"]) {
     const headers = new Headers({ "content-type": "application/offset+octet-stream" });
@@ -319,7 +319,7 @@ Deno.test("PATCH without a valid Upload-Offset is 400", async () => {
 });
 
 Deno.test("PATCH with more bytes than the size is 400 and keeps the offset, declared or streamed", async () => {
-  await using f = await v1Fixture();
+  await using f = await appFixture();
   const bytes = new TextEncoder().encode("exactly twenty bytes");
   const { location, id } = await create(f, digestOf(bytes), 20);
   await patch(f, location, 0, bytes.slice(0, 5));
@@ -343,7 +343,7 @@ Deno.test("PATCH with more bytes than the size is 400 and keeps the offset, decl
 });
 
 Deno.test("an upload whose bytes do not hash to its digest is 400 on completion and discarded", async () => {
-  await using f = await v1Fixture();
+  await using f = await appFixture();
   const claimed = digestOf("something else entirely");
   const { location, id } = await create(f, claimed, 1000);
   assert.equal((await patch(f, location, 0, BYTES.slice(0, 600))).status, 200);
@@ -356,7 +356,7 @@ Deno.test("an upload whose bytes do not hash to its digest is 400 on completion 
 });
 
 Deno.test("an upload that holds all its bytes but was never published completes on an empty PATCH", async () => {
-  await using f = await v1Fixture();
+  await using f = await appFixture();
   const bytes = new TextEncoder().encode("all bytes arrived before a crash");
   const { location, id } = await create(f, digestOf(bytes), bytes.byteLength);
   // As a process killed between the last write and publishing leaves it.
@@ -369,7 +369,7 @@ Deno.test("an upload that holds all its bytes but was never published completes 
 });
 
 Deno.test("an upload completed after the blob was stored another way answers already stored", async () => {
-  await using f = await v1Fixture();
+  await using f = await appFixture();
   const bytes = BYTES.slice(0, 5000);
   const { location } = await create(f, digestOf(bytes), 5000);
   await patch(f, location, 0, bytes.slice(0, 100));
@@ -379,7 +379,7 @@ Deno.test("an upload completed after the blob was stored another way answers alr
 });
 
 Deno.test("DELETE /v1/uploads/{id} abandons the upload and its bytes", async () => {
-  await using f = await v1Fixture();
+  await using f = await appFixture();
   const { location, id } = await create(f);
   await patch(f, location, 0, BYTES.slice(0, 100));
   const response = await f.request(location, { method: "DELETE" });
@@ -392,7 +392,7 @@ Deno.test("DELETE /v1/uploads/{id} abandons the upload and its bytes", async () 
 });
 
 Deno.test("ids that are not uploads are 404 and never reach the filesystem", async () => {
-  await using f = await v1Fixture();
+  await using f = await appFixture();
   for (const id of ["nope", "0".repeat(32), "..%2F..%2Fetc%2Fpasswd", "A".repeat(32)]) {
     await problem(await f.request(`/v1/uploads/${id}`), 404);
     await problem(await patch(f, `/v1/uploads/${id}`, 0, "x"), 404);
@@ -401,7 +401,7 @@ Deno.test("ids that are not uploads are 404 and never reach the filesystem", asy
 });
 
 Deno.test("/v1/uploads needs a write key", async () => {
-  await using f = await v1Fixture();
+  await using f = await appFixture();
   const { location } = await create(f);
   await problem(await f.app.request(location), 401);
   await problem(await f.request(location, { headers: { "x-api-key": f.keys.read } }), 403);
@@ -410,7 +410,7 @@ Deno.test("/v1/uploads needs a write key", async () => {
 // ---- concurrency ----
 
 Deno.test("a second PATCH while one is running is 409 with the durable offset; the first completes", async () => {
-  await using f = await v1Fixture();
+  await using f = await appFixture();
   const { location, id } = await create(f);
   const first = heldBody(BYTES.slice(0, 1_500_000), BYTES.slice(1_500_000));
   const running = patch(f, location, 0, first.stream);
@@ -429,7 +429,7 @@ Deno.test("a second PATCH while one is running is 409 with the durable offset; t
 });
 
 Deno.test("two uploads of one digest completed at the same time both succeed and leave one blob", async () => {
-  await using f = await v1Fixture();
+  await using f = await appFixture();
   const a = await create(f);
   const b = await create(f);
   assert.notEqual(a.id, b.id);
@@ -452,7 +452,7 @@ Deno.test("two uploads of one digest completed at the same time both succeed and
 // ---- expiry ----
 
 Deno.test("sweepExpiredUploads() removes uploads untouched for the expiry and keeps the others", async () => {
-  await using f = await v1Fixture({ expirySeconds: 3600 });
+  await using f = await appFixture({ expirySeconds: 3600 });
   const old = await create(f);
   await patch(f, old.location, 0, BYTES.slice(0, 10));
   const fresh = await create(f, digestOf("fresh"), 5);
@@ -472,7 +472,7 @@ Deno.test("sweepExpiredUploads() removes uploads untouched for the expiry and ke
 });
 
 Deno.test("sweepExpiredUploads() keeps an upload being appended to and removes stray files", async () => {
-  await using f = await v1Fixture({ expirySeconds: 60 });
+  await using f = await appFixture({ expirySeconds: 60 });
   const busy = await create(f);
   const held = heldBody(BYTES.slice(0, 1_200_000), BYTES.slice(1_200_000, 1_300_000));
   const running = patch(f, busy.location, 0, held.stream);
@@ -492,7 +492,7 @@ Deno.test("sweepExpiredUploads() keeps an upload being appended to and removes s
 });
 
 Deno.test("startSweeping() sweeps at once and stops when told", async () => {
-  await using f = await v1Fixture({ expirySeconds: 60 });
+  await using f = await appFixture({ expirySeconds: 60 });
   const { location, id } = await create(f);
   const past = new Date(Date.now() - 3600_000);
   for (const name of [`${id}.json`, `${id}.part`]) {
@@ -564,7 +564,7 @@ async function resume(url: string, key: string, location: string, bytes: Uint8Ar
 }
 
 Deno.test("a PATCH cut off mid-body keeps every byte the server read and resumes to completion", async () => {
-  await using f = await v1Fixture();
+  await using f = await appFixture();
   await using server = await f.serve();
   const key = f.keys.write;
   for (const sent of [0, 1, 65_537, 1_048_579, SIZE - 1]) {
@@ -589,7 +589,7 @@ Deno.test("a PATCH cut off mid-body keeps every byte the server read and resumes
 });
 
 Deno.test("a PATCH hung up at once reports an offset that is on disk and no more than was sent", async () => {
-  await using f = await v1Fixture();
+  await using f = await appFixture();
   await using server = await f.serve();
   const key = f.keys.write;
   for (const sent of [1, 4096, 65_537, 1_048_579]) {
@@ -618,7 +618,7 @@ Deno.test("a PATCH hung up at once reports an offset that is on disk and no more
 });
 
 Deno.test("a second cut after a resume keeps both parts; the upload then completes", async () => {
-  await using f = await v1Fixture();
+  await using f = await appFixture();
   await using server = await f.serve();
   const key = f.keys.write;
   const { location } = await create(f);
@@ -645,7 +645,7 @@ Deno.test("a second cut after a resume keeps both parts; the upload then complet
 });
 
 Deno.test("concurrent resumptions of one upload over sockets: one appends, the other gets 409, then it completes", async () => {
-  await using f = await v1Fixture();
+  await using f = await appFixture();
   await using server = await f.serve();
   const key = f.keys.write;
   const { location, id } = await create(f);
@@ -727,7 +727,7 @@ Deno.test("an acknowledged offset survives a SIGKILL of the server process; the 
 });
 
 Deno.test("an upload belongs to the key that created it: another write key gets 404 for it, an admin key reaches it", async () => {
-  await using f = await v1Fixture();
+  await using f = await appFixture();
   const { location } = await create(f);
   assert.equal((await patch(f, location, 0, BYTES.slice(0, 1000))).status, 200);
   const other = (await issueApiKey(f.stores.metadata.apiKeys, {

@@ -2,32 +2,18 @@
  * Typed calls to the classic PutPlace API (`GET /health`, `POST /put_file`,
  * `POST /upload_file/{sha256}`, `GET /get_file/{sha256}`) over a `Transport`.
  */
-import { z } from "zod";
 import type { Digest } from "../../lib/digest.ts";
 import { AppError, short } from "../../lib/errors.ts";
+import type { FileMetadata } from "../../lib/models/file.ts";
 import {
-  digestSchema,
-  type FileMetadata,
   type FileWire,
   fileWireSchema,
-  putFileResponseSchema,
-} from "../../lib/models/file.ts";
+  type PutFileAnswer,
+  putFileAnswerSchema,
+  type UploadAnswer,
+  uploadAnswerSchema,
+} from "../../lib/wire/classic.ts";
 import { parseJson, trackedBody, type Transport } from "./transport.ts";
-
-/** What `POST /put_file` answers that the client acts on. */
-const putFileAnswerSchema = z.object({
-  sha256: putFileResponseSchema.shape.sha256,
-  upload_required: putFileResponseSchema.shape.upload_required,
-  upload_url: putFileResponseSchema.shape.upload_url.optional(),
-});
-export type PutFileAnswer = z.infer<typeof putFileAnswerSchema>;
-
-const uploadAnswerSchema = z.object({
-  sha256: digestSchema,
-  size: z.number().int().min(0).optional(),
-  status: z.string().optional(),
-});
-export type UploadAnswer = z.infer<typeof uploadAnswerSchema>;
 
 export class ClassicClient {
   #transport: Transport;

@@ -15,6 +15,7 @@
 import { z } from "zod";
 import { AppError, codeOfStatus, short } from "../../lib/errors.ts";
 import { problemSchema } from "../../lib/models/problem.ts";
+import { classicErrorSchema } from "../../lib/wire/classic.ts";
 import { VERSION } from "../../lib/version.ts";
 import { type StreamedBody, streamedRequest, streamOf } from "./streamed_request.ts";
 import { backoffDelay, DEFAULT_RETRY, retryAfterMs, type RetryPolicy, sleep } from "./retry.ts";
@@ -40,16 +41,6 @@ export interface RetryEvent {
   delayMs: number;
   reason: string;
 }
-
-/** A classic (FastAPI) error body: `detail` is a string or a list of issues. */
-const classicErrorSchema = z.object({
-  detail: z.union([
-    z.string(),
-    z.array(z.object({ msg: z.string() }).loose()).transform((issues) =>
-      issues.map((i) => i.msg).join("; ")
-    ),
-  ]),
-});
 
 const ERROR_BODY_LIMIT = 64 * 1024;
 

@@ -3,8 +3,8 @@
  * streamed and resumable blob uploads), over the shared `Transport`. `discover` asks
  * `GET /v1` once: null means a server that only speaks the classic API.
  *
- * Answers are parsed with the client's own zod schemas of what it acts on (the client
- * never imports server code).
+ * Answers are parsed with the wire contract's schemas (`lib/wire/v1.ts`), the very ones
+ * the server validates with and documents.
  *
  * Request bodies are bytes in memory (a blob batch, a blob under 8 MiB, one piece of a
  * resumable upload), not streams, wherever the size allows: a streamed fetch body to a Deno
@@ -12,88 +12,32 @@
  * ~0.5 s as bytes; curl sending the same file is fast too), so streaming is kept for the
  * one case without a bound (a large blob to a server without resumable uploads).
  */
-import { z } from "zod";
-import { BLOB_BATCH_CONTENT_TYPE } from "../../lib/blob_batch_framing.ts";
+import { BLOB_BATCH_CONTENT_TYPE } from "../../lib/wire/blob_batch.ts";
+import {
+  appendResponseSchema,
+  type BlobBatchResponse,
+  blobBatchResponseSchema,
+  blobPutResponseSchema,
+  type Capabilities,
+  capabilitiesSchema,
+  createUploadResponseSchema,
+  type DeletionResponse,
+  deletionResponseSchema,
+  type FileBatchResponse,
+  fileBatchResponseSchema,
+  type FileBatchResult,
+} from "../../lib/wire/v1.ts";
 import type { Digest } from "../../lib/digest.ts";
 import { AppError, short } from "../../lib/errors.ts";
 import { parseJson, trackedBody, type Transport } from "./transport.ts";
 import type { RetryPolicy } from "./retry.ts";
 import type { StreamedBody } from "./streamed_request.ts";
 
-const count = z.number().int().min(0);
-const digestText = z.string().regex(/^[0-9a-f]{64}$/);
-
-export const capabilitiesSchema = z.object({
-  api: z.literal("putplace"),
-  api_version: z.number().int(),
-  server_version: z.string().optional(),
-  features: z.array(z.string()),
-  limits: z.object({
-    upload_bytes: count,
-    batch_files: count,
-    batch_items: count,
-    batch_bytes: count,
-    blob_batch_bytes: count,
-    blob_batch_blob_bytes: count,
-    blob_batch_count: count,
-  }),
-  blob_batch_content_type: z.string().optional(),
-});
-export type Capabilities = z.infer<typeof capabilitiesSchema>;
-
-/** The /v1 version this client speaks. */
-export const V1_API_VERSION = 1;
+export type { Capabilities };
+export type FileResult = FileBatchResult;
 
 /** What the batched scan needs of a server; without these it uses the classic routes. */
 export const REQUIRED_FEATURES = ["files.batch", "blobs.put"] as const;
-
-const fileResultSchema = z.discriminatedUnion("outcome", [
-  z.object({
-    index: count,
-    outcome: z.enum(["created", "updated", "unchanged"]),
-    sha256: digestText,
-    upload_required: z.boolean(),
-  }),
-  z.object({ index: count, outcome: z.literal("invalid"), message: z.string() }),
-]);
-export type FileResult = z.infer<typeof fileResultSchema>;
-
-const fileBatchAnswerSchema = z.object({
-  results: z.array(fileResultSchema),
-  missing: z.array(digestText),
-});
-export type FileBatchAnswer = z.infer<typeof fileBatchAnswerSchema>;
-
-const deletionAnswerSchema = z.object({ deleted: count, skipped: count });
-
-export const blobBatchOutcomeSchema = z.enum([
-  "stored",
-  "already_stored",
-  "digest_mismatch",
-  "too_large",
-  "failed",
-]);
-const blobBatchAnswerSchema = z.object({
-  results: z.array(z.object({
-    index: count,
-    digest: digestText,
-    outcome: blobBatchOutcomeSchema,
-    message: z.string().optional(),
-  })),
-});
-export type BlobBatchAnswer = z.infer<typeof blobBatchAnswerSchema>;
-
-const blobPutAnswerSchema = z.object({
-  digest: digestText,
-  status: z.enum(["stored", "already_stored"]),
-});
-
-const uploadCreatedSchema = z.union([
-  z.object({ status: z.literal("already_stored"), digest: digestText }),
-  z.object({ location: z.string().regex(/^\/v1\/uploads\/[^/?#]+$/), offset: count }),
-]);
-
-const appendAnswerSchema = z.object({ complete: z.boolean(), offset: count });
 
 /** Asks `GET /v1`: the server's capabilities, or null for a classic-only server. */
 export async function discover(
@@ -117,7 +61,7 @@ export async function discover(
     throw error;
   }
   const parsed = capabilitiesSchema.safeParse(json);
-  if (!parsed.success || parsed.data.api_version !== V1_API_VERSION) return null;
+  if (!parsed.success) return null;
   return parsed.data;
 }
 
@@ -140,12 +84,16 @@ export class V1Client {
   }
 
   /** `POST /v1/files/batch` with a body already serialized (`{"files":[...]}`). */
-  async registerFiles(body: string, files: number, signal?: AbortSignal): Promise<FileBatchAnswer> {
+  async registerFiles(
+    body: string,
+    files: number,
+    signal?: AbortSignal,
+  ): Promise<FileBatchResponse> {
     const label = "POST /v1/files/batch";
     const answer = await this.#transport.send(label, () => ({
       url: `${this.#transport.baseUrl}/v1/files/batch`,
       init: { method: "POST", headers: { "content-type": "application/json" }, body },
-    }), { signal, accept: (response) => parseJson(response, fileBatchAnswerSchema, label) });
+    }), { signal, accept: (response) => parseJson(response, fileBatchResponseSchema, label) });
     if (answer.results.length !== files || answer.results.some((r, i) => r.index !== i)) {
       throw new AppError(
         "internal",
@@ -160,13 +108,13 @@ export class V1Client {
     hostname: string,
     filepaths: string[],
     signal?: AbortSignal,
-  ): Promise<{ deleted: number; skipped: number }> {
+  ): Promise<DeletionResponse> {
     const label = "POST /v1/files/deleted";
     const body = JSON.stringify({ hostname, filepaths });
     return await this.#transport.send(label, () => ({
       url: `${this.#transport.baseUrl}/v1/files/deleted`,
       init: { method: "POST", headers: { "content-type": "application/json" }, body },
-    }), { signal, accept: (response) => parseJson(response, deletionAnswerSchema, label) });
+    }), { signal, accept: (response) => parseJson(response, deletionResponseSchema, label) });
   }
 
   /** `POST /v1/blobs/batch` with a body already in the blob-batch framing. */
@@ -174,12 +122,12 @@ export class V1Client {
     body: Uint8Array<ArrayBuffer>,
     blobs: number,
     signal?: AbortSignal,
-  ): Promise<BlobBatchAnswer> {
+  ): Promise<BlobBatchResponse> {
     const label = "POST /v1/blobs/batch";
     const answer = await this.#transport.send(label, () => ({
       url: `${this.#transport.baseUrl}/v1/blobs/batch`,
       init: { method: "POST", headers: { "content-type": BLOB_BATCH_CONTENT_TYPE }, body },
-    }), { signal, accept: (response) => parseJson(response, blobBatchAnswerSchema, label) });
+    }), { signal, accept: (response) => parseJson(response, blobBatchResponseSchema, label) });
     if (answer.results.length !== blobs || answer.results.some((r, i) => r.index !== i)) {
       throw new AppError(
         "internal",
@@ -218,7 +166,7 @@ export class V1Client {
         bodyFailure: tracked.failure,
         release: tracked.release,
       };
-    }, { signal, accept: (response) => parseJson(response, blobPutAnswerSchema, label) });
+    }, { signal, accept: (response) => parseJson(response, blobPutResponseSchema, label) });
     if (answer.digest !== digest) {
       throw new AppError(
         "internal",
@@ -239,7 +187,7 @@ export class V1Client {
     const answer = await this.#transport.send(label, () => ({
       url: `${this.#transport.baseUrl}/v1/uploads`,
       init: { method: "POST", headers: { "content-type": "application/json" }, body },
-    }), { signal, accept: (response) => parseJson(response, uploadCreatedSchema, label) });
+    }), { signal, accept: (response) => parseJson(response, createUploadResponseSchema, label) });
     return "location" in answer ? answer : null;
   }
 
@@ -284,7 +232,7 @@ export class V1Client {
     }), {
       signal,
       retries: 0,
-      accept: (response) => parseJson(response, appendAnswerSchema, label),
+      accept: (response) => parseJson(response, appendResponseSchema, label),
     });
   }
 
@@ -329,7 +277,7 @@ export class V1Client {
     }), {
       signal,
       retries: 0,
-      accept: (response) => parseJson(response, appendAnswerSchema, label),
+      accept: (response) => parseJson(response, appendResponseSchema, label),
     });
   }
 

@@ -18,7 +18,7 @@
  * is never sent as that digest). Uploads of one digest coalesce: a second file waits for
  * the first upload ("joined").
  */
-import { frameHeader } from "../../lib/blob_batch_framing.ts";
+import { frameHeader } from "../../lib/wire/blob_batch.ts";
 import type { Digest } from "../../lib/digest.ts";
 import { AppError, short } from "../../lib/errors.ts";
 import { InFlightUploads } from "./inflight_uploads.ts";

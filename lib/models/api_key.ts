@@ -12,13 +12,6 @@ export function scopeAllows(granted: Scope, needed: Scope): boolean {
   return SCOPES.indexOf(granted) >= SCOPES.indexOf(needed);
 }
 
-export const apiKeyCreateSchema = z.object({
-  name: z.string().trim().min(1).max(100),
-  description: z.string().max(1000).nullish().transform((d) => d ?? null),
-  scope: scopeSchema.default("write"),
-});
-export type ApiKeyCreate = z.infer<typeof apiKeyCreateSchema>;
-
 export interface ApiKeyRecord {
   id: string;
   name: string;
@@ -28,18 +21,4 @@ export interface ApiKeyRecord {
   created_at: string;
   last_used_at: string | null;
   revoked_at: string | null;
-}
-
-/** The wire form of a key's metadata: never the key, never its hash. */
-export function apiKeyInfo(record: ApiKeyRecord) {
-  return {
-    _id: record.id,
-    name: record.name,
-    description: record.description,
-    scope: record.scope,
-    created_at: record.created_at,
-    last_used_at: record.last_used_at,
-    revoked_at: record.revoked_at,
-    is_active: record.revoked_at === null,
-  };
 }

@@ -4,14 +4,10 @@
  * `FileRecord` is what the metadata store keeps.
  */
 import { z } from "zod";
-import { type Digest, EMPTY_DIGEST, isDigest } from "../digest.ts";
+import { type Digest, digestSchema, EMPTY_DIGEST } from "../digest.ts";
 
 const unixSeconds = z.number().finite();
 const nonNegativeInt = z.number().int().min(0).max(Number.MAX_SAFE_INTEGER);
-
-export const digestSchema = z.string().refine(isDigest, {
-  message: "Expected a digest: 64 lowercase hex characters",
-}).transform((value) => value as Digest);
 
 /**
  * Unknown keys (server-managed fields such as `has_file_content`) are stripped. A file of
@@ -77,23 +73,3 @@ export interface FileHistoryEntry {
 }
 
 export type UpsertOutcome = "created" | "updated" | "unchanged";
-
-/** A file as the classic API shows it: `_id` and the server-managed fields. */
-export const fileWireSchema = fileMetadataSchema.extend({
-  _id: z.string(),
-  created_at: z.string(),
-  updated_at: z.string(),
-  has_file_content: z.boolean(),
-});
-export type FileWire = z.infer<typeof fileWireSchema>;
-
-export function fileWire(file: FileRecord, hasContent: boolean): FileWire {
-  const { id, ...rest } = file;
-  return { _id: id, ...rest, has_file_content: hasContent };
-}
-
-/** The classic `POST /put_file` answer. */
-export const putFileResponseSchema = fileWireSchema.extend({
-  upload_required: z.boolean(),
-  upload_url: z.string().nullable(),
-});

@@ -1,12 +1,6 @@
 import assert from "node:assert/strict";
 import { digestOf, EMPTY_DIGEST } from "../digest.ts";
-import {
-  fileMetadataSchema,
-  type FileRecord,
-  fileWire,
-  fileWireSchema,
-  putFileResponseSchema,
-} from "./file.ts";
+import { fileMetadataSchema } from "./file.ts";
 
 const classic = {
   filepath: "/srv/a.txt",
@@ -98,20 +92,4 @@ Deno.test("fileMetadataSchema ties the empty digest to a size of 0 bytes, both w
     assert.equal(result.success, false, JSON.stringify(change));
     assert.deepEqual(result.error?.issues[0].path, ["sha256"]);
   }
-});
-
-Deno.test("fileWire() shows a record the classic way: _id, no id, has_file_content", () => {
-  const record: FileRecord = {
-    ...fileMetadataSchema.parse(classic),
-    id: "0123456789abcdef01234567",
-    created_at: "2026-01-01T00:00:00.000Z",
-    updated_at: "2026-01-02T00:00:00.000Z",
-  };
-  const wire = fileWire(record, true);
-  assert.equal(wire._id, record.id);
-  assert.equal("id" in wire, false);
-  assert.equal(wire.has_file_content, true);
-  assert.deepEqual(fileWireSchema.parse(wire), wire);
-  const response = { ...wire, upload_required: false, upload_url: null };
-  assert.deepEqual(putFileResponseSchema.parse(response), response);
 });

@@ -1,7 +1,7 @@
 import { parseArgs } from "node:util";
 import { issueApiKey } from "../../lib/auth.ts";
 import { AppError } from "../../lib/errors.ts";
-import { apiKeyCreateSchema } from "../../lib/models/api_key.ts";
+import { apiKeyCreateSchema } from "../../lib/wire/classic.ts";
 import { loadConfig, processSources } from "../config.ts";
 import { openStores } from "../stores.ts";
 import type { Command } from "./command.ts";

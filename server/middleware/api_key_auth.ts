@@ -1,27 +1,31 @@
 /**
  * API key authentication: `X-API-Key: <key>` (or `Authorization: Bearer <key>`).
  * The key is hashed and looked up by hash; the stored hash is compared in constant time.
- * Keys are never logged. `last_used_at` is written at most once a minute per key.
+ * Keys are never logged. `createApp` builds one guard per scope over one `KeyUsage`, so a
+ * key's `last_used_at` is written at most once a minute whichever routes it calls.
  */
 import type { MiddlewareHandler } from "hono";
 import { constantTimeEqual, hashApiKey } from "../../lib/auth.ts";
 import { AppError } from "../../lib/errors.ts";
-import { type ApiKeyRecord, type Scope, scopeAllows } from "../../lib/models/api_key.ts";
+import { type ApiKeyRecord, type Scope, scopeAllows, SCOPES } from "../../lib/models/api_key.ts";
 import type { ApiKeyStore } from "../../lib/metadata_store/mod.ts";
+import type { KeyUsage } from "./key_usage.ts";
 
 export type AuthEnv = { Variables: { apiKey: ApiKeyRecord } };
-
-const TOUCH_INTERVAL_MS = 60_000;
+export type KeyGuard = MiddlewareHandler<AuthEnv>;
+/** One middleware per scope: `guards.write` lets keys of scope write or admin through. */
+export type KeyGuards = Readonly<Record<Scope, KeyGuard>>;
 
 export interface ApiKeyAuthOptions {
   apiKeys: ApiKeyStore;
   /** The least scope a key needs for the routes behind this middleware. */
   scope: Scope;
+  usage: KeyUsage;
 }
 
-export function apiKeyAuth(options: ApiKeyAuthOptions): MiddlewareHandler<AuthEnv> {
+export function apiKeyAuth(options: ApiKeyAuthOptions): KeyGuard {
   if (!options.apiKeys) throw new TypeError("apiKeyAuth needs an ApiKeyStore");
-  const lastTouched = new Map<string, number>();
+  if (!SCOPES.includes(options.scope)) throw new TypeError(`Unknown scope "${options.scope}"`);
   return async (c, next) => {
     const key = presentedKey(c.req.header("x-api-key"), c.req.header("authorization"));
     if (key === null) {
@@ -38,14 +42,19 @@ export function apiKeyAuth(options: ApiKeyAuthOptions): MiddlewareHandler<AuthEn
         `This API key has scope "${record.scope}"; this request needs "${options.scope}"`,
       );
     }
-    const now = Date.now();
-    if (now - (lastTouched.get(record.id) ?? 0) > TOUCH_INTERVAL_MS) {
-      lastTouched.set(record.id, now);
-      await options.apiKeys.touch(record.id, new Date(now));
-    }
+    options.usage.note(record.id);
     c.set("apiKey", record);
     await next();
   };
+}
+
+/** The guards of every scope, sharing one store and one usage recorder. */
+export function keyGuards(apiKeys: ApiKeyStore, usage: KeyUsage): KeyGuards {
+  return Object.freeze({
+    read: apiKeyAuth({ apiKeys, scope: "read", usage }),
+    write: apiKeyAuth({ apiKeys, scope: "write", usage }),
+    admin: apiKeyAuth({ apiKeys, scope: "admin", usage }),
+  });
 }
 
 function presentedKey(

@@ -5,16 +5,16 @@
 import { Hono } from "hono";
 import { issueApiKey } from "../../lib/auth.ts";
 import { AppError } from "../../lib/errors.ts";
-import { apiKeyCreateSchema, apiKeyInfo } from "../../lib/models/api_key.ts";
-import type { ApiKeyStore } from "../../lib/metadata_store/mod.ts";
-import { apiKeyAuth, type AuthEnv } from "../middleware/api_key_auth.ts";
+import { apiKeyCreateSchema, apiKeyInfo } from "../../lib/wire/classic.ts";
+import type { AuthEnv } from "../middleware/api_key_auth.ts";
 import { readJson } from "../json_body.ts";
-import type { Limits } from "../limits.ts";
+import type { RouteDeps } from "./route_deps.ts";
 
-export function apiKeyRoutes(apiKeys: ApiKeyStore, limits: Limits): Hono<AuthEnv> {
+export function apiKeyRoutes({ stores, limits, guards }: RouteDeps): Hono<AuthEnv> {
+  const apiKeys = stores.metadata.apiKeys;
   const app = new Hono<AuthEnv>();
-  app.use("/api_keys", apiKeyAuth({ apiKeys, scope: "admin" }));
-  app.use("/api_keys/*", apiKeyAuth({ apiKeys, scope: "admin" }));
+  app.use("/api_keys", guards.admin);
+  app.use("/api_keys/*", guards.admin);
 
   app.post("/api_keys", async (c) => {
     const input = await readJson(c, apiKeyCreateSchema, limits.maxJsonBytes, "API key");

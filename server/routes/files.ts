@@ -1,20 +1,18 @@
 /** Classic file routes: `POST /put_file` registers a file, `GET /get_file/{sha256}` finds one. */
 import { Hono } from "hono";
-import { fileMetadataSchema, fileWire } from "../../lib/models/file.ts";
-import { firstFileWithDigest, isStored, registerFile, type Stores } from "../../lib/dedup.ts";
+import { firstFileWithDigest, isStored, registerFile } from "../../lib/dedup.ts";
 import { parseDigest } from "../../lib/digest.ts";
 import { AppError, short } from "../../lib/errors.ts";
-import { apiKeyAuth, type AuthEnv } from "../middleware/api_key_auth.ts";
+import { fileWire, putFileRequestSchema } from "../../lib/wire/classic.ts";
+import type { AuthEnv } from "../middleware/api_key_auth.ts";
 import { readJson } from "../json_body.ts";
-import type { Limits } from "../limits.ts";
+import type { RouteDeps } from "./route_deps.ts";
 
-export function fileRoutes(stores: Stores, limits: Limits): Hono<AuthEnv> {
+export function fileRoutes({ stores, limits, guards }: RouteDeps): Hono<AuthEnv> {
   const app = new Hono<AuthEnv>();
-  const write = apiKeyAuth({ apiKeys: stores.metadata.apiKeys, scope: "write" });
-  const read = apiKeyAuth({ apiKeys: stores.metadata.apiKeys, scope: "read" });
 
-  app.post("/put_file", write, async (c) => {
-    const metadata = await readJson(c, fileMetadataSchema, limits.maxJsonBytes, "file metadata");
+  app.post("/put_file", guards.write, async (c) => {
+    const metadata = await readJson(c, putFileRequestSchema, limits.maxJsonBytes, "file metadata");
     const { file, uploadRequired } = await registerFile(stores, metadata);
     return c.json({
       ...fileWire(file, !uploadRequired && await isStored(stores, file.sha256)),
@@ -23,7 +21,7 @@ export function fileRoutes(stores: Stores, limits: Limits): Hono<AuthEnv> {
     }, 201);
   });
 
-  app.get("/get_file/:sha256", read, async (c) => {
+  app.get("/get_file/:sha256", guards.read, async (c) => {
     const digest = parseDigest(c.req.param("sha256"));
     const file = await firstFileWithDigest(stores, digest);
     if (!file) throw new AppError("not_found", `No file with digest "${short(digest)}"`);

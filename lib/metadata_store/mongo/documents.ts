@@ -18,7 +18,8 @@ import { type Document, ObjectId } from "mongodb";
 import { z } from "zod";
 import { AppError } from "../../errors.ts";
 import { isId } from "../../ids.ts";
-import { digestSchema, type FileHistoryEntry, type FileRecord } from "../../models/file.ts";
+import { digestSchema } from "../../digest.ts";
+import type { FileHistoryEntry, FileRecord } from "../../models/file.ts";
 import { type ApiKeyRecord, scopeSchema } from "../../models/api_key.ts";
 import type { BlobRecord } from "../mod.ts";
 

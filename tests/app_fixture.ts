@@ -1,42 +1,66 @@
 /**
- * The real app for /v1 tests: SQLite `:memory:`, an fs blob store and resumable uploads in
- * a temp directory, and one API key per scope. `request` calls `app.request()` with the
- * write key unless headers say otherwise; `serve` listens on a real socket.
+ * The one way tests build the app: the real `createApp` over SQLite `:memory:`, an fs blob
+ * store and resumable uploads in a temp directory, and one API key per scope. `request`
+ * calls `app.request()` with the write key unless the headers name another; `serve`
+ * listens on a real socket. Disposing it asserts that no request failed with an internal
+ * error (5xx), unless the test says it expects some.
  */
+import assert from "node:assert/strict";
 import { join } from "node:path";
 import { createApp } from "../server/app.ts";
 import { DEFAULT_LIMITS, type Limits } from "../server/limits.ts";
+import { KeyUsage } from "../server/middleware/key_usage.ts";
+import type { MetadataStore } from "../lib/metadata_store/mod.ts";
 import { openMetadataStore } from "../lib/metadata_store/open.ts";
 import { openBlobStore } from "../lib/blob_store/open.ts";
 import { issueApiKey } from "../lib/auth.ts";
-import { type Digest, digestOf } from "../lib/digest.ts";
 import type { Stores } from "../lib/dedup.ts";
+import type { Scope } from "../lib/models/api_key.ts";
 import { openResumableUploads, type ResumableUploads } from "../server/resumable_uploads.ts";
 
-export interface V1Fixture extends AsyncDisposable {
+export interface AppFixtureOptions {
+  limits?: Partial<Limits>;
+  expirySeconds?: number;
+  /** False: an app without resumable uploads (the /v1/uploads routes absent). */
+  resumable?: boolean;
+  /** Wraps the metadata store the app sees: fault injection at the store's far side. */
+  wrapMetadata?: (store: MetadataStore) => MetadataStore;
+  /** Internal errors this test provokes on purpose (then disposal does not assert none). */
+  expectInternalErrors?: boolean;
+}
+
+export interface AppFixture extends AsyncDisposable {
   app: ReturnType<typeof createApp>;
   stores: Stores;
+  /** The app's resumable uploads (opened even when the app is built without them). */
   uploads: ResumableUploads;
+  keyUsage: KeyUsage;
   dir: string;
+  blobRoot: string;
   uploadsDir: string;
-  keys: { read: string; write: string; admin: string };
-  /** Errors the app reported as internal (5xx); tests expect none. */
+  keys: Record<Scope, string>;
+  /** Errors the app reported as internal (5xx) or logged; tests expect none. */
   internalErrors: unknown[];
   request(path: string, init?: RequestInit): Promise<Response>;
+  /** Where the fs blob store keeps a loose blob. */
+  blobPath(digest: string): string;
   /**
    * Serves the app on a free loopback port until disposed; `handled(method)` counts the
    * requests of that method whose handler has returned (also when the client had gone).
    */
-  serve(): Promise<{ url: string; handled(method: string): number } & AsyncDisposable>;
+  serve(
+    observe?: (request: Request, answered: Promise<Response>) => void,
+  ): Promise<
+    { url: string; port: number; handled(method: string): number } & AsyncDisposable
+  >;
 }
 
-export async function v1Fixture(
-  options: { limits?: Partial<Limits>; expirySeconds?: number } = {},
-): Promise<V1Fixture> {
-  const dir = await Deno.makeTempDir({ prefix: "ppserver-v1-" });
+export async function appFixture(options: AppFixtureOptions = {}): Promise<AppFixture> {
+  const dir = await Deno.makeTempDir({ prefix: "ppserver-app-" });
   const metadata = await openMetadataStore({ kind: "sqlite", path: ":memory:" });
-  const blobs = await openBlobStore({ kind: "fs", root: join(dir, "blobs") });
-  const stores = { metadata, blobs };
+  const blobRoot = join(dir, "blobs");
+  const blobs = await openBlobStore({ kind: "fs", root: blobRoot });
+  const stores = { metadata: options.wrapMetadata?.(metadata) ?? metadata, blobs };
   const limits = { ...DEFAULT_LIMITS, ...options.limits };
   const uploadsDir = join(dir, "uploads");
   const uploads = await openResumableUploads({
@@ -45,22 +69,28 @@ export async function v1Fixture(
     expirySeconds: options.expirySeconds ?? 24 * 3600,
     maxUploadBytes: limits.maxUploadBytes,
   });
-  const key = async (scope: "read" | "write" | "admin") =>
-    (await issueApiKey(metadata.apiKeys, { name: scope, description: null, scope })).key;
+  const key = async (scope: Scope) =>
+    (await issueApiKey(metadata.apiKeys, { name: `${scope} key`, description: null, scope }))
+      .key;
   const keys = { read: await key("read"), write: await key("write"), admin: await key("admin") };
   const internalErrors: unknown[] = [];
+  const logError = (error: unknown) => internalErrors.push(error);
+  const keyUsage = new KeyUsage({ apiKeys: stores.metadata.apiKeys, logError });
   const app = createApp({
     stores,
     limits,
     version: "0.0.0-test",
-    uploads,
-    logError: (error) => internalErrors.push(error),
+    uploads: options.resumable === false ? undefined : uploads,
+    logError,
+    keyUsage,
   });
   return {
     app,
     stores,
     uploads,
+    keyUsage,
     dir,
+    blobRoot,
     uploadsDir,
     keys,
     internalErrors,
@@ -69,13 +99,16 @@ export async function v1Fixture(
       if (!headers.has("x-api-key")) headers.set("x-api-key", keys.write);
       return Promise.resolve(app.request(path, { ...init, headers }));
     },
-    serve() {
+    blobPath: (digest) => join(blobRoot, digest.slice(0, 2), digest),
+    serve(observe) {
       const handled = new Map<string, number>();
       const server = Deno.serve(
         { hostname: "127.0.0.1", port: 0, onListen: () => {} },
         async (request) => {
           try {
-            return await app.fetch(request);
+            const answered = Promise.resolve(app.fetch(request));
+            observe?.(request, answered);
+            return await answered;
           } finally {
             handled.set(request.method, (handled.get(request.method) ?? 0) + 1);
           }
@@ -83,6 +116,7 @@ export async function v1Fixture(
       );
       return Promise.resolve({
         url: `http://127.0.0.1:${server.addr.port}`,
+        port: server.addr.port,
         handled: (method: string) => handled.get(method) ?? 0,
         async [Symbol.asyncDispose]() {
           await server.shutdown();
@@ -90,9 +124,13 @@ export async function v1Fixture(
       });
     },
     async [Symbol.asyncDispose]() {
+      await keyUsage.settled();
       await blobs[Symbol.asyncDispose]();
       await metadata[Symbol.asyncDispose]();
       await Deno.remove(dir, { recursive: true });
+      if (!options.expectInternalErrors) {
+        assert.deepEqual(internalErrors, [], "no request failed with an internal error");
+      }
     },
   };
 }
@@ -101,21 +139,6 @@ export function json(body: unknown, init: RequestInit = {}): RequestInit {
   const headers = new Headers(init.headers);
   headers.set("content-type", "application/json");
   return { method: "POST", ...init, headers, body: JSON.stringify(body) };
-}
-
-/** Bytes of a given length whose content depends on `seed`. */
-export function bytesOf(length: number, seed = 1): Uint8Array<ArrayBuffer> {
-  const out = new Uint8Array(length);
-  let x = seed * 2654435761 >>> 0;
-  for (let i = 0; i < length; i++) {
-    x = (x * 1103515245 + 12345) >>> 0;
-    out[i] = x >>> 24;
-  }
-  return out;
-}
-
-export function digestOfBytes(bytes: Uint8Array): Digest {
-  return digestOf(bytes);
 }
 
 /** Asserts a problem+json response and returns its body. */
@@ -138,4 +161,4 @@ export async function problem(
   return body;
 }
 
-export { fileAt } from "./file_fixture.ts";
+export { bytesOf, fileAt } from "./file_fixture.ts";

@@ -1,22 +1,42 @@
 /**
- * The small-blob batch framing, `application/vnd.putplace.blob-batch`: for each blob a
- * header line `<digest> <size>\n` (ASCII, the digest as 64 lowercase hex, the size in
- * decimal) followed by exactly `size` bytes. Empty lines between frames are skipped.
+ * The small-blob batch framing of `POST /v1/blobs/batch`,
+ * `application/vnd.putplace.blob-batch`: for each blob a header line `<digest> <size>\n`
+ * (ASCII, the digest as 64 lowercase hex, the size in decimal) followed by exactly `size`
+ * bytes. Empty lines between frames are skipped. The client writes it (`frameHeader`,
+ * `encodeFrames`), the server reads it (`readFrames`); both are pure.
  *
  * `readFrames` reads frames as the body streams in, holding at most one blob of at most
  * `maxBlobBytes`; a blob declared larger is skipped (its bytes are read and dropped) and
  * reported as such. Broken framing is `invalid_input`; more frames than `maxCount` is
  * `payload_too_large`.
  */
-import { type Digest, isDigest } from "../lib/digest.ts";
-import { AppError, short } from "../lib/errors.ts";
+import { type Digest, isDigest } from "../digest.ts";
+import { AppError, short } from "../errors.ts";
 
-export { BLOB_BATCH_CONTENT_TYPE, encodeFrames } from "../lib/blob_batch_framing.ts";
+export const BLOB_BATCH_CONTENT_TYPE = "application/vnd.putplace.blob-batch";
+
+/** The header line of one frame. */
+export function frameHeader(digest: string, size: number): string {
+  return `${digest} ${size}\n`;
+}
+
+/** Encodes blobs in the framing, as one body. */
+export function encodeFrames(
+  blobs: readonly { digest: string; bytes: Uint8Array }[],
+): Uint8Array<ArrayBuffer> {
+  const encoder = new TextEncoder();
+  const parts = blobs.flatMap((b) => [
+    encoder.encode(frameHeader(b.digest, b.bytes.byteLength)),
+    b.bytes,
+  ]);
+  return concat(parts, parts.reduce((n, p) => n + p.byteLength, 0));
+}
 
 /** Longest header line accepted: 64 + 1 + 16 digits, with room to spare. */
 const MAX_HEADER_BYTES = 128;
 const NEWLINE = 0x0a;
-const HEADER = /^([0-9a-f]{64}) (0|[1-9][0-9]{0,15})$/;
+/** A frame's size: decimal, no leading zeros, at most 16 digits. */
+const SIZE = /^(0|[1-9][0-9]{0,15})$/;
 
 export type Frame =
   | { index: number; digest: Digest; size: number; bytes: Uint8Array }
@@ -38,8 +58,8 @@ export async function* readFrames(
       const line = await input.readLine(MAX_HEADER_BYTES);
       if (line === null) return;
       if (line === "") continue;
-      const header = line.match(HEADER);
-      if (!header || !isDigest(header[1])) {
+      const [digest, sizeText, ...rest] = line.split(" ");
+      if (!isDigest(digest) || sizeText === undefined || !SIZE.test(sizeText) || rest.length) {
         throw new AppError(
           "invalid_input",
           `Malformed blob batch: frame ${index} starts with "${short(line, 80)}", ` +
@@ -53,8 +73,7 @@ export async function* readFrames(
         );
       }
       const frame = index++;
-      const digest = header[1];
-      const size = Number(header[2]);
+      const size = Number(sizeText);
       if (size > limits.maxBlobBytes) {
         await input.skip(size, frame);
         yield { index: frame, digest, size, tooLarge: true };
@@ -155,8 +174,7 @@ function truncated(frame: number, got: number, size: number): AppError {
   );
 }
 
-function concat(parts: Uint8Array[], length: number): Uint8Array {
-  if (parts.length === 1) return parts[0];
+function concat(parts: readonly Uint8Array[], length: number): Uint8Array<ArrayBuffer> {
   const out = new Uint8Array(length);
   let offset = 0;
   for (const part of parts) {

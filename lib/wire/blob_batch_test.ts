@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
-import { digestOf } from "../lib/digest.ts";
-import { AppError } from "../lib/errors.ts";
-import { encodeFrames, type Frame, readFrames } from "./blob_batch_framing.ts";
+import { digestOf } from "../digest.ts";
+import { AppError } from "../errors.ts";
+import { encodeFrames, type Frame, frameHeader, readFrames } from "./blob_batch.ts";
 
 const LIMITS = { maxBlobBytes: 1024, maxCount: 100 };
 const encoder = new TextEncoder();
@@ -74,6 +74,9 @@ Deno.test("readFrames() rejects a malformed header line with invalid_input", asy
       `${digestOf("a")} -1\n`,
       `${digestOf("a")} 01\n`,
       `${digestOf("a")}\n`,
+      `${digestOf("a")}  1\n`,
+      `${digestOf("a")} 1 1\n`,
+      `${digestOf("a")} 1\r\n`,
     ]
   ) {
     await assert.rejects(
@@ -131,4 +134,13 @@ Deno.test("readFrames() passes on an error of the body stream as invalid_input",
       error instanceof AppError && error.code === "invalid_input" &&
       /ended early/.test(error.message),
   );
+});
+
+Deno.test("encodeFrames() writes each blob as its frameHeader line then its bytes", () => {
+  const a = blob("alpha");
+  const empty = blob("");
+  const body = encodeFrames([a, empty]);
+  const expected = `${frameHeader(a.digest, 5)}alpha${frameHeader(empty.digest, 0)}`;
+  assert.equal(new TextDecoder().decode(body), expected);
+  assert.equal(frameHeader(a.digest, 5), `${a.digest} 5\n`);
 });
