@@ -1,7 +1,7 @@
 /**
  * 405 for a documented /v1 path asked with a method it does not have: a problem+json
  * answer with an `Allow` header listing the methods its documented operations have
- * (GET implies HEAD). Paths nobody documented stay 404. Added in issue 5.
+ * (GET implies HEAD). Paths nobody documented stay 404.
  */
 import type { Hono } from "hono";
 import { AppError } from "../lib/errors.ts";

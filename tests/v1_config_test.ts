@@ -1,4 +1,4 @@
-/** The settings added for /v1 (issue 5): batch caps, small-blob batch caps, upload expiry. */
+/** The /v1 settings: batch caps, small-blob batch caps, upload expiry. */
 import assert from "node:assert/strict";
 import { type ConfigSources, loadConfig } from "../server/config.ts";
 import { DEFAULT_LIMITS } from "../server/limits.ts";

@@ -1,5 +1,5 @@
 /**
- * The metadata store methods added for /v1 (issue 5) on SQLite: soft delete
+ * The metadata store methods behind /v1 on SQLite: soft delete
  * (`files.markDeleted`), totals (`files.stats`, `blobs.stats`) and the schema migration
  * that adds `deleted_at` to a database made by an older ppserver.
  */

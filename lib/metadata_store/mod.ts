@@ -43,7 +43,7 @@ export interface FileIndex {
   markDeleted(hostname: string, filepaths: readonly string[], now: Date): Promise<number>;
   /** Number of live files. */
   count(): Promise<number>;
-  /** Totals over the live files (`GET /v1/stats`). Added in issue 5. */
+  /** Totals over the live files (`GET /v1/stats`). */
   stats(): Promise<FileStats>;
 }
 
@@ -74,7 +74,7 @@ export interface BlobIndex {
   /** Records a stored blob; false when it was already recorded (the first record stays). */
   record(blob: Omit<BlobRecord, "stored_at">, now: Date): Promise<boolean>;
   remove(digest: Digest): Promise<void>;
-  /** How many blobs are recorded and the sum of their sizes. Added in issue 5. */
+  /** How many blobs are recorded and the sum of their sizes. */
   stats(): Promise<{ blobs: number; bytes: number }>;
 }
 
