@@ -18,6 +18,7 @@ import type { ResumableUploads } from "./resumable_uploads.ts";
 import { keyGuards } from "./middleware/api_key_auth.ts";
 import { KeyUsage } from "./middleware/key_usage.ts";
 import type { RouteDeps } from "./routes/route_deps.ts";
+import { uiRoutes, type UiSessions } from "./ui/mod.ts";
 
 export interface AppDeps {
   stores: Stores;
@@ -32,6 +33,8 @@ export interface AppDeps {
   logError?: (error: unknown, request?: Request) => void;
   /** Records API key use; built from the stores when absent. */
   keyUsage?: KeyUsage;
+  /** Browser sessions of the web UI; a fresh in-memory table when absent. */
+  uiSessions?: UiSessions;
 }
 
 export function createApp(deps: AppDeps): Hono {
@@ -50,6 +53,7 @@ export function createApp(deps: AppDeps): Hono {
     limits: deps.limits,
     guards: keyGuards(deps.stores.metadata.apiKeys, usage),
   };
+  app.route("/", uiRoutes({ stores: deps.stores, sessions: deps.uiSessions, usage, logError }));
   app.route("/", healthRoutes(deps.stores, deps.version));
   app.route("/", fileRoutes(routeDeps));
   app.route("/", uploadRoutes(routeDeps));
