@@ -17,6 +17,7 @@ import { v1Routes } from "./routes/v1_api.ts";
 import type { ResumableUploads } from "./resumable_uploads.ts";
 import { keyGuards } from "./middleware/api_key_auth.ts";
 import { KeyUsage } from "./middleware/key_usage.ts";
+import { wellFormedUrl } from "./middleware/well_formed_url.ts";
 import type { RouteDeps } from "./routes/route_deps.ts";
 import { uiRoutes, type UiSessions } from "./ui/mod.ts";
 
@@ -45,6 +46,7 @@ export function createApp(deps: AppDeps): Hono {
     await next();
     c.header("x-content-type-options", "nosniff");
   });
+  app.use(wellFormedUrl());
 
   const usage = deps.keyUsage ??
     new KeyUsage({ apiKeys: deps.stores.metadata.apiKeys, logError: (error) => logError(error) });
