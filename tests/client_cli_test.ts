@@ -144,7 +144,7 @@ Deno.test("a refused API key exits 3 with the server's reason on stderr", async 
   );
   assert.equal(wrong.code, 3);
   assert.equal(wrong.stdout, "");
-  assert.match(wrong.stderr, /POST \/v1\/files\/batch failed with 401: Invalid API key/);
+  assert.match(wrong.stderr, /refused the API key: Unknown API key/);
 
   const created = await fetch(`${server.url}/api_keys`, {
     method: "POST",
@@ -158,7 +158,7 @@ Deno.test("a refused API key exits 3 with the server's reason on stderr", async 
     { home: home.path },
   );
   assert.equal(readOnly.code, 3);
-  assert.match(readOnly.stderr, /failed with 403/);
+  assert.match(readOnly.stderr, /has scope "read"; "ppclient scan" needs a "write" key/);
   assert.deepEqual(serverFiles(server.dataDir), []);
 });
 

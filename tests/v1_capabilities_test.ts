@@ -13,6 +13,7 @@ const ALL_FEATURES = [
   "blobs.batch",
   "uploads.resumable",
   "stats",
+  "whoami",
 ];
 
 Deno.test("GET /v1 answers without a key: API version, features and the configured limits", async () => {

@@ -91,6 +91,8 @@ export const getCommand: Command = {
     try {
       server = await connect({
         config,
+        scope: "read",
+        command: "get",
         fetch: context.fetch,
         signal: interrupt,
         onRetry: (e) => {

@@ -113,6 +113,8 @@ export async function runScan(config: ClientConfig, context: CommandContext): Pr
     try {
       server = await connect({
         config,
+        scope: "write",
+        command: "scan",
         fetch: context.fetch,
         signal: interrupt,
         onRetry: (e) =>

@@ -42,6 +42,39 @@ export interface RetryEvent {
   reason: string;
 }
 
+/** The classic `GET /health` body of a 503: which store is disconnected, and why. */
+const storeHealthSchema = z.object({
+  status: z.string(),
+  type: z.string().optional(),
+  detail: z.string().optional(),
+});
+const healthErrorSchema = z.object({
+  status: z.string(),
+  database: storeHealthSchema,
+  storage: storeHealthSchema,
+}).transform(({ database, storage }) =>
+  [["metadata store", database], ["blob store", storage]] as const
+).transform((stores) =>
+  stores.filter(([, s]) => s.status !== "connected").map(([what, s]) =>
+    `the ${what}${s.type ? ` (${s.type})` : ""} is ${s.status}${s.detail ? `: ${s.detail}` : ""}`
+  ).join("; ") || null
+);
+
+/** What an error answer said, kept as the cause of its AppError (see `serverDetailOf`). */
+interface ServerDetail {
+  status: number;
+  detail: string;
+}
+
+/** The server's own words in an AppError made from an error answer, if it said any. */
+export function serverDetailOf(error: AppError): string | null {
+  const cause: unknown = error.cause;
+  if (typeof cause === "object" && cause !== null && "detail" in cause) {
+    if (typeof cause.detail === "string") return cause.detail;
+  }
+  return null;
+}
+
 const ERROR_BODY_LIMIT = 64 * 1024;
 
 /** One try of a request, prepared afresh for every attempt. */
@@ -265,14 +298,20 @@ async function errorOf(response: Response, label: string): Promise<AppError> {
       code = problem.data.code ?? code;
     } else {
       const classic = classicErrorSchema.safeParse(json);
+      const health = healthErrorSchema.safeParse(json);
       if (classic.success) detail = classic.data.detail;
+      else if (health.success) detail = health.data;
     }
   } catch {
     // Not JSON: fall back to the status line.
   }
   const reason = detail ?? (response.statusText || "no details");
+  const cause: ServerDetail | undefined = detail === null
+    ? undefined
+    : { status: response.status, detail: short(detail, 300) };
   return new AppError(code, `${label} failed with ${response.status}: ${short(reason, 300)}`, {
     status: response.status,
+    cause,
   });
 }
 

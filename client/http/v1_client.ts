@@ -26,6 +26,8 @@ import {
   type FileBatchResponse,
   fileBatchResponseSchema,
   type FileBatchResult,
+  type WhoamiResponse,
+  whoamiResponseSchema,
 } from "../../lib/wire/v1.ts";
 import type { Digest } from "../../lib/digest.ts";
 import { AppError, short } from "../../lib/errors.ts";
@@ -63,6 +65,19 @@ export async function discover(
   const parsed = capabilitiesSchema.safeParse(json);
   if (!parsed.success) return null;
   return parsed.data;
+}
+
+/**
+ * `GET /v1/whoami` (feature "whoami"): the name and scope of the API key the transport
+ * sends. A refused key is an `unauthorized` AppError whose detail says why (unknown,
+ * revoked).
+ */
+export async function whoami(transport: Transport, signal?: AbortSignal): Promise<WhoamiResponse> {
+  const label = "GET /v1/whoami";
+  return await transport.send(label, () => ({ url: `${transport.baseUrl}/v1/whoami`, init: {} }), {
+    signal,
+    accept: (response) => parseJson(response, whoamiResponseSchema, label),
+  });
 }
 
 /** True when the server can take the batched scan. */

@@ -7,6 +7,7 @@
  */
 import { z } from "zod";
 import { digestSchema } from "../digest.ts";
+import { scopeSchema } from "../models/api_key.ts";
 import { fileMetadataSchema } from "../models/file.ts";
 
 export const API_VERSION = 1;
@@ -206,3 +207,12 @@ export const statsResponseSchema = z.object({
   }),
 });
 export type StatsResponse = z.infer<typeof statsResponseSchema>;
+
+// ---- GET /v1/whoami ----
+
+export const whoamiResponseSchema = z.object({
+  id: z.string(),
+  name: z.string(),
+  scope: scopeSchema,
+});
+export type WhoamiResponse = z.infer<typeof whoamiResponseSchema>;

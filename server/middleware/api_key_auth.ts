@@ -57,7 +57,7 @@ export function keyGuards(apiKeys: ApiKeyStore, usage: KeyUsage): KeyGuards {
   });
 }
 
-function presentedKey(
+export function presentedKey(
   header: string | undefined,
   authorization: string | undefined,
 ): string | null {

@@ -18,6 +18,7 @@ import { v1BlobRoutes } from "./v1_blobs.ts";
 import { v1BlobBatchRoutes } from "./v1_blob_batch.ts";
 import { v1StatsRoutes } from "./v1_stats.ts";
 import { v1UploadRoutes } from "./v1_uploads.ts";
+import { v1WhoamiRoutes } from "./v1_whoami.ts";
 
 export interface V1Deps extends RouteDeps {
   version: string;
@@ -33,6 +34,7 @@ export function v1Routes(deps: V1Deps): Hono<AuthEnv> {
     v1BlobBatchRoutes(deps),
     ...(uploads ? [v1UploadRoutes(deps, uploads)] : []),
     v1StatsRoutes(deps),
+    v1WhoamiRoutes(deps),
   ];
   const capabilities: Capabilities = {
     api: "putplace",
