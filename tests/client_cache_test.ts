@@ -94,7 +94,11 @@ Deno.test("an unchanged file is neither read nor sent again: a rescan only asks 
   assert.equal(rescan.unchanged, 4);
   assert.equal(rescan.hashed, 0, "no file was read");
   assert.equal(rescan.registered, 0);
-  assert.deepEqual(proxy.requests, ["GET /health", "GET /v1"], "nothing about files was sent");
+  assert.deepEqual(
+    proxy.requests,
+    ["GET /health", "GET /v1", "GET /v1/whoami"],
+    "nothing about files was sent, only the key checked",
+  );
 });
 
 Deno.test("touch: a new mtime makes the file read and registered again, without sending its blob", async () => {

@@ -265,7 +265,11 @@ Deno.test("5xx answers are retried: a classic scan through a flaky proxy still r
   const summary = JSON.parse(run.stdout);
   assert.equal(summary.registered, 3);
   assert.equal(summary.uploaded, 3);
-  assert.equal(seen.size, 1 + 3 + 3, "health, three registrations, three uploads");
+  assert.equal(
+    seen.size,
+    1 + 1 + 3 + 3,
+    "health, the key check, three registrations, three uploads",
+  );
   assert.ok([...seen.values()].every((n) => n === 2), "each failed once, then succeeded");
   assert.equal(serverFiles(server.dataDir).length, 3);
   assert.equal((await serverBlobs(server.dataDir)).length, 3);

@@ -46,8 +46,9 @@ Deno.test("against a classic-only server (404 for /v1) the client uses the class
   assert.match(first.stderr, /speaks only the classic API/);
   assert.deepEqual(
     [...new Set(requests)].sort(),
-    ["GET /health", "POST /put_file", "POST /upload_file/<digest>"],
-    "nothing but the classic routes (GET /v1 was answered 404 by the proxy)",
+    ["GET /get_file/<digest>", "GET /health", "POST /put_file", "POST /upload_file/<digest>"],
+    "nothing but the classic routes (GET /v1 was answered 404 by the proxy; GET /get_file " +
+      "checks the key)",
   );
   assert.equal(requests.filter((r) => r === "POST /put_file").length, 4, "one request per file");
   assert.equal(serverFiles(server.dataDir).length, 4);
