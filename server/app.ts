@@ -4,7 +4,7 @@
  * failure into problem+json (internal details go to the log, never to the client). The
  * API key guards are built here, once per scope, and handed to every route module.
  */
-import { Hono } from "hono";
+import { Hono, type MiddlewareHandler } from "hono";
 import type { Stores } from "../lib/dedup.ts";
 import { AppError } from "../lib/errors.ts";
 import { problemResponse, toAppError } from "./problem_response.ts";
@@ -36,11 +36,14 @@ export interface AppDeps {
   keyUsage?: KeyUsage;
   /** Browser sessions of the web UI; a fresh in-memory table when absent. */
   uiSessions?: UiSessions;
+  /** Outermost middleware, before everything else (the access log's request observer). */
+  observe?: MiddlewareHandler;
 }
 
 export function createApp(deps: AppDeps): Hono {
   const logError = deps.logError ?? defaultLogError;
   const app = new Hono();
+  if (deps.observe) app.use(deps.observe);
 
   app.use(async (c, next) => {
     await next();

@@ -13,6 +13,7 @@ import type { BlobStoreConfig } from "../lib/blob_store/mod.ts";
 import type { MetadataStoreConfig } from "../lib/metadata_store/mod.ts";
 import type { Limits } from "./limits.ts";
 import { DEFAULT_LIMITS } from "./limits.ts";
+import { LOG_FORMATS, LOG_LEVELS, type LogFormat, type LogLevel } from "./logger.ts";
 
 export interface ServerConfig {
   host: string;
@@ -23,6 +24,21 @@ export interface ServerConfig {
   limits: Limits;
   /** Partial resumable uploads untouched this long are removed. */
   uploadExpirySeconds: number;
+  /** Open connections at most; null: derived from the open-files limit at start. */
+  maxConnections: number | null;
+  /** A request head must arrive within this long of a connection's start or first byte. */
+  headersTimeoutSeconds: number;
+  /** A connection with no request in flight and no bytes this long is closed. */
+  idleTimeoutSeconds: number;
+  /** A request body (or a response write) making no progress this long fails. */
+  bodyTimeoutSeconds: number;
+  /** On SIGTERM or SIGINT, how long requests in flight may take to finish. */
+  drainTimeoutSeconds: number;
+  /** PEM files: serve HTTPS. */
+  tls: { certFile: string; keyFile: string } | null;
+  /** Log line format; null: text on a terminal, JSON otherwise. */
+  logFormat: LogFormat | null;
+  logLevel: LogLevel;
   /** The ppserver.toml that was read, if any. */
   configFile: string | null;
 }
@@ -230,6 +246,62 @@ export const SETTINGS = {
     schema: seconds,
     help: "seconds an untouched partial resumable upload is kept (default 86400)",
   },
+  maxConnections: {
+    env: ["PUTPLACE_MAX_CONNECTIONS"],
+    toml: "server.max_connections",
+    schema: count,
+    help:
+      "most open connections; at the cap the connection idle longest is closed for a new one (default: from the open-files limit, (soft limit - 128) / 3, at most 4096)",
+  },
+  headersTimeoutSeconds: {
+    env: ["PUTPLACE_HEADERS_TIMEOUT_SECONDS"],
+    toml: "server.headers_timeout_seconds",
+    schema: seconds,
+    help: "seconds a request head may take to arrive (default 30)",
+  },
+  idleTimeoutSeconds: {
+    env: ["PUTPLACE_IDLE_TIMEOUT_SECONDS"],
+    toml: "server.idle_timeout_seconds",
+    schema: seconds,
+    help: "seconds a keep-alive connection may sit idle (default 60)",
+  },
+  bodyTimeoutSeconds: {
+    env: ["PUTPLACE_BODY_TIMEOUT_SECONDS"],
+    toml: "server.body_timeout_seconds",
+    schema: seconds,
+    help:
+      "seconds a request body may pause, or a client may stop reading a response, before the request fails (default 60)",
+  },
+  drainTimeoutSeconds: {
+    env: ["PUTPLACE_DRAIN_TIMEOUT_SECONDS"],
+    toml: "server.drain_timeout_seconds",
+    schema: seconds,
+    help: "on SIGTERM or SIGINT, seconds requests in flight may take to finish (default 30)",
+  },
+  tlsCert: {
+    env: ["PUTPLACE_TLS_CERT"],
+    toml: "server.tls_cert",
+    schema: text,
+    help: "PEM certificate chain file: serve HTTPS (with PUTPLACE_TLS_KEY)",
+  },
+  tlsKey: {
+    env: ["PUTPLACE_TLS_KEY"],
+    toml: "server.tls_key",
+    schema: text,
+    help: "PEM private key file of the certificate (with PUTPLACE_TLS_CERT)",
+  },
+  logFormat: {
+    env: ["PUTPLACE_LOG_FORMAT"],
+    toml: "log.format",
+    schema: z.enum(LOG_FORMATS),
+    help: "log lines as text or json (default: text on a terminal, json otherwise)",
+  },
+  logLevel: {
+    env: ["PUTPLACE_LOG_LEVEL"],
+    toml: "log.level",
+    schema: z.enum(LOG_LEVELS),
+    help: "least level logged: debug, info (default; one line per request), warn, error",
+  },
 } satisfies Record<string, Setting>;
 
 type SettingName = keyof typeof SETTINGS;
@@ -297,6 +369,14 @@ export function loadConfig(sources: ConfigSources): Readonly<ServerConfig> {
       maxBlobBatchCount: values.maxBlobBatchCount ?? DEFAULT_LIMITS.maxBlobBatchCount,
     },
     uploadExpirySeconds: values.uploadExpirySeconds ?? 24 * 3600,
+    maxConnections: values.maxConnections ?? null,
+    headersTimeoutSeconds: values.headersTimeoutSeconds ?? 30,
+    idleTimeoutSeconds: values.idleTimeoutSeconds ?? 60,
+    bodyTimeoutSeconds: values.bodyTimeoutSeconds ?? 60,
+    drainTimeoutSeconds: values.drainTimeoutSeconds ?? 30,
+    tls: tlsOf(values, sources.cwd),
+    logFormat: values.logFormat ?? null,
+    logLevel: values.logLevel ?? "info",
     configFile: file,
   };
   return Object.freeze(config);
@@ -318,6 +398,17 @@ function metadataStoreOf(values: Values, dataDir: string): MetadataStoreConfig {
     filesCollection: values.mongodbCollection ?? "file_metadata",
     serverSelectionTimeoutMs: values.mongodbTimeoutMs ?? 10_000,
   };
+}
+
+function tlsOf(values: Values, cwd: string): ServerConfig["tls"] {
+  if ((values.tlsCert === undefined) !== (values.tlsKey === undefined)) {
+    throw new AppError(
+      "invalid_input",
+      "A TLS certificate and its key go together: set both --tls-cert and --tls-key (PUTPLACE_TLS_CERT, PUTPLACE_TLS_KEY) or neither",
+    );
+  }
+  if (values.tlsCert === undefined || values.tlsKey === undefined) return null;
+  return { certFile: resolve(cwd, values.tlsCert), keyFile: resolve(cwd, values.tlsKey) };
 }
 
 function blobStoreOf(values: Values, dataDir: string): BlobStoreConfig {

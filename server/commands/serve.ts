@@ -1,10 +1,15 @@
 import { join } from "node:path";
 import { parseArgs } from "node:util";
 import { issueApiKey } from "../../lib/auth.ts";
+import { AppError } from "../../lib/errors.ts";
 import type { ApiKeyStore } from "../../lib/metadata_store/mod.ts";
 import { VERSION } from "../../lib/version.ts";
 import { createApp } from "../app.ts";
 import { loadConfig, processSources, SETTINGS } from "../config.ts";
+import { defaultMaxConnections, readProcessLimits } from "../connection_guard.ts";
+import { startHttpServer } from "../http_server.ts";
+import { createLogger, type Logger } from "../logger.ts";
+import { observeRequest } from "../middleware/observe_request.ts";
 import { openStores } from "../stores.ts";
 import { openResumableUploads, startSweeping } from "../resumable_uploads.ts";
 import type { Command } from "./command.ts";
@@ -13,10 +18,21 @@ const settingsHelp = Object.values(SETTINGS)
   .map((s) => `  ${s.env.join(", ").padEnd(40)} [${s.toml}]\n      ${s.help}`)
   .join("\n");
 
+/** Command-line options and the setting each one overrides. */
+const FLAGS = {
+  host: "PUTPLACE_HOST",
+  port: "PUTPLACE_PORT",
+  "data-dir": "PUTPLACE_DATA_DIR",
+  "tls-cert": "PUTPLACE_TLS_CERT",
+  "tls-key": "PUTPLACE_TLS_KEY",
+  "log-format": "PUTPLACE_LOG_FORMAT",
+  "log-level": "PUTPLACE_LOG_LEVEL",
+} as const;
+
 export const serveCommand: Command = {
   name: "serve",
   summary: "run the PutPlace server (the default command)",
-  help: `Usage: ppserver serve [--host HOST] [--port PORT] [--data-dir DIR]
+  help: `Usage: ppserver serve [--host HOST] [--port PORT] [--data-dir DIR] [OPTIONS]
 
 Runs the PutPlace HTTP server. With no settings it listens on 127.0.0.1:8000 and keeps
 everything under ./putplace-data: metadata in SQLite, blobs as files.
@@ -25,33 +41,45 @@ On the first start with no API keys at all it creates one admin key and prints i
 make more with "ppserver create-key" or POST /api_keys.
 
 Options (override the settings below):
-  --host HOST        address to listen on
-  --port PORT        port to listen on (0 picks a free one)
-  --data-dir DIR     data directory
-  -h, --help         this help
+  --host HOST          address to listen on
+  --port PORT          port to listen on (0 picks a free one)
+  --data-dir DIR       data directory
+  --tls-cert FILE      PEM certificate chain: serve HTTPS (with --tls-key)
+  --tls-key FILE       PEM private key of the certificate
+  --log-format FORMAT  text or json (default: text on a terminal, json otherwise)
+  --log-level LEVEL    debug, info (default: one line per request), warn or error
+  -h, --help           this help
 
 Settings: environment variables, else [section] key in ppserver.toml (found at
 $PUTPLACE_CONFIG, ./ppserver.toml, ~/.config/putplace/ppserver.toml or
 /etc/putplace/ppserver.toml), else the default.
 ${settingsHelp}
 
-SIGINT or SIGTERM stops taking requests, lets those in flight finish, closes the stores.`,
+SIGINT or SIGTERM stops accepting connections, lets requests in flight finish (up to the
+drain timeout), closes the stores and exits 0.`,
   async run(args) {
     const { values } = parseArgs({
       args,
-      options: {
-        host: { type: "string" },
-        port: { type: "string" },
-        "data-dir": { type: "string" },
-      },
+      options: Object.fromEntries(
+        Object.keys(FLAGS).map((flag) => [flag, { type: "string" as const }]),
+      ),
       strict: true,
       allowPositionals: false,
     });
     const sources = processSources();
-    if (values.host) sources.env.PUTPLACE_HOST = values.host;
-    if (values.port) sources.env.PUTPLACE_PORT = values.port;
-    if (values["data-dir"]) sources.env.PUTPLACE_DATA_DIR = values["data-dir"];
+    for (const [flag, variable] of Object.entries(FLAGS)) {
+      const value = values[flag];
+      if (typeof value === "string" && value !== "") sources.env[variable] = value;
+    }
     const config = loadConfig(sources);
+    const logger = createLogger({
+      format: config.logFormat ?? (Deno.stderr.isTerminal() ? "text" : "json"),
+      level: config.logLevel,
+    });
+    const tls = config.tls && {
+      cert: readPem(config.tls.certFile, "certificate"),
+      key: readPem(config.tls.keyFile, "key"),
+    };
     await using stores = await openStores(config);
 
     const uploads = await openResumableUploads({
@@ -60,38 +88,89 @@ SIGINT or SIGTERM stops taking requests, lets those in flight finish, closes the
       expirySeconds: config.uploadExpirySeconds,
       maxUploadBytes: config.limits.maxUploadBytes,
     });
-    const stopSweeping = startSweeping(uploads, (error) =>
-      console.error(JSON.stringify({
-        level: "error",
-        time: new Date().toISOString(),
-        message: "Sweeping expired uploads failed",
-        error: error instanceof Error ? error.message : String(error),
-      })));
-    const app = createApp({ stores, limits: config.limits, version: VERSION, uploads });
-    const stopped = Promise.withResolvers<void>();
-    const server = Deno.serve({
+    const stopSweeping = startSweeping(
+      uploads,
+      (error) =>
+        logger.log("error", "Sweeping expired uploads failed", {
+          error: error instanceof Error ? error.message : String(error),
+        }),
+    );
+    const app = createApp({
+      stores,
+      limits: config.limits,
+      version: VERSION,
+      uploads,
+      observe: observeRequest(),
+      logError: (error, request) => logUnexpected(logger, error, request),
+    });
+    const maxConnections = config.maxConnections ?? defaultMaxConnections(readProcessLimits());
+    const server = startHttpServer({
       hostname: config.host,
       port: config.port,
-      onListen: () => {},
-    }, app.fetch);
+      tls: tls ?? undefined,
+      limits: {
+        maxConnections,
+        headersTimeoutMs: config.headersTimeoutSeconds * 1000,
+        idleTimeoutMs: config.idleTimeoutSeconds * 1000,
+        bodyTimeoutMs: config.bodyTimeoutSeconds * 1000,
+      },
+      handler: app.fetch,
+      onRequestDone: (record) => logger.request(record),
+      log: (level, message, fields) => logger.log(level, message, fields),
+    });
     // After binding: a start that fails (say, the port is taken) creates no key.
     await bootstrapAdminKey(stores.metadata.apiKeys);
     console.log(
-      `PutPlace ${VERSION} listening on http://${server.addr.hostname}:${server.addr.port} ` +
-        `(metadata: ${stores.metadata.kind}, blobs: ${stores.blobs.kind}, data: ${config.dataDir})`,
+      `PutPlace ${VERSION} listening on ${server.scheme}://${server.addr.hostname}:${server.addr.port} ` +
+        `(metadata: ${stores.metadata.kind}, blobs: ${stores.blobs.kind}, data: ${config.dataDir}, ` +
+        `at most ${maxConnections} connections)`,
     );
-    const stop = () => stopped.resolve();
-    Deno.addSignalListener("SIGINT", stop);
-    Deno.addSignalListener("SIGTERM", stop);
-    await Promise.race([stopped.promise, server.finished]);
-    Deno.removeSignalListener("SIGINT", stop);
-    Deno.removeSignalListener("SIGTERM", stop);
-    console.log("PutPlace stopping: finishing requests in flight");
+    // The listeners stay while draining, so a second signal does not cut the drain short.
+    const stopped = Promise.withResolvers<Deno.Signal>();
+    const onSigint = () => stopped.resolve("SIGINT");
+    const onSigterm = () => stopped.resolve("SIGTERM");
+    Deno.addSignalListener("SIGINT", onSigint);
+    Deno.addSignalListener("SIGTERM", onSigterm);
+    const signal = await stopped.promise;
+    logger.log("info", "Stopping: no new connections; finishing requests in flight", {
+      signal,
+      drain_timeout_s: config.drainTimeoutSeconds,
+    });
     stopSweeping();
-    await server.shutdown();
+    const finished = await server.drain(config.drainTimeoutSeconds * 1000);
+    if (finished) {
+      logger.log("info", "Stopped: every request in flight finished");
+    } else {
+      logger.log("warn", "Stopped: the drain timeout cut requests still in flight", {
+        drain_timeout_s: config.drainTimeoutSeconds,
+      });
+    }
+    Deno.removeSignalListener("SIGINT", onSigint);
+    Deno.removeSignalListener("SIGTERM", onSigterm);
     return 0;
   },
 };
+
+function readPem(path: string, what: string): string {
+  try {
+    return Deno.readTextFileSync(path);
+  } catch (error) {
+    throw new AppError(
+      "invalid_input",
+      `Cannot read the TLS ${what} file ${path}: ${error instanceof Error ? error.name : "error"}`,
+    );
+  }
+}
+
+function logUnexpected(logger: Logger, error: unknown, request?: Request): void {
+  const cause = error instanceof AppError && error.cause !== undefined ? error.cause : error;
+  logger.log("error", "Request failed", {
+    method: request?.method,
+    path: request && new URL(request.url).pathname,
+    error: error instanceof Error ? error.message : String(error),
+    cause: cause instanceof Error ? (cause.stack ?? cause.message) : String(cause),
+  });
+}
 
 /** On the first start with no keys at all: one admin key, shown this once. */
 async function bootstrapAdminKey(apiKeys: ApiKeyStore): Promise<void> {

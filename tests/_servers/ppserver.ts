@@ -25,13 +25,18 @@ export interface PpserverOptions {
   adminKey?: string;
   env?: Record<string, string>;
   args?: string[];
+  /** A command that runs the server, such as `["prlimit", "--nofile=160:160", "--"]`. */
+  launcher?: string[];
 }
 
 export async function startPpserver(options: PpserverOptions = {}): Promise<RunningPpserver> {
   const ownDir = options.dataDir === undefined;
   const dataDir = options.dataDir ?? await Deno.makeTempDir({ prefix: "ppserver-test-" });
-  const process = new Deno.Command(Deno.execPath(), {
+  const launcher = options.launcher ?? [];
+  const process = new Deno.Command(launcher[0] ?? Deno.execPath(), {
     args: [
+      ...launcher.slice(1),
+      ...(launcher.length > 0 ? [Deno.execPath()] : []),
       "run",
       "--allow-net",
       "--allow-read",
@@ -60,7 +65,7 @@ export async function startPpserver(options: PpserverOptions = {}): Promise<Runn
   const pump = async (stream: ReadableStream<Uint8Array>) => {
     for await (const chunk of stream) {
       text += decoder.decode(chunk, { stream: true });
-      const listening = text.match(/listening on (http:\/\/\S+)/);
+      const listening = text.match(/listening on (https?:\/\/\S+)/);
       if (listening) ready.resolve(listening[1]);
     }
   };
