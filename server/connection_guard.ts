@@ -21,7 +21,7 @@
  * - a response write that makes no progress for `sendTimeoutMs` (a client that stops
  *   reading) closes the connection;
  * - an accept error (EMFILE, ENFILE, ...) is logged and retried with backoff, evicting an
- *   idle connection first; it never ends the server.
+ *   idle connection first, and lowers the cap; it never ends the server.
  * A request body that stops arriving is the HTTP handler's business (`body_timeout.ts`):
  * only it knows when the application waits for body bytes.
  *
@@ -37,6 +37,8 @@ export interface ConnectionGuardOptions {
   tls?: { cert: string; key: string };
   /** Where the HTTP server listens; a function, since it may be restarted. */
   upstreamPort: () => number;
+  /** The HTTP server refused a connection: it is gone and must be started again. */
+  onUpstreamGone?: () => void;
   maxConnections: number;
   headersTimeoutMs: number;
   idleTimeoutMs: number;
@@ -76,34 +78,44 @@ const RESERVED_DESCRIPTORS = 128;
 /** Each guarded connection holds three descriptors (see the file comment). */
 const DESCRIPTORS_PER_CONNECTION = 3;
 const MAX_DEFAULT_CONNECTIONS = 4096;
+/** Enough free descriptors for the largest default cap: probing stops there. */
+export const PROBE_LIMIT = MAX_DEFAULT_CONNECTIONS * DESCRIPTORS_PER_CONNECTION +
+  RESERVED_DESCRIPTORS;
 
 /**
- * The default cap: what the soft open-files limit allows after the reserve, at three
- * descriptors a connection (ulimit -n 1024 gives 298), at most 4096. Where the limit cannot
- * be read, 256 (macOS's default soft limit is 256 descriptors); the guard also lowers its
- * cap when it runs out of descriptors anyway (see `openConnectionGuard`).
+ * The default cap from the descriptors this process can still open: a reserve for the
+ * stores, SQLite's journal files and the like (128, or half under a tiny limit), then three
+ * descriptors a connection, within 8 and 4096 (`ulimit -n 1024` gives about 290). Null
+ * (cannot tell): 256.
  */
-export function defaultMaxConnections(limitsText: string | null): number {
-  const soft = limitsText?.match(/^Max open files\s+(\d+|unlimited)\s/m)?.[1];
-  if (soft === undefined) return 256;
-  if (soft === "unlimited") return MAX_DEFAULT_CONNECTIONS;
-  const fromLimit = Math.floor(
-    (Number(soft) - RESERVED_DESCRIPTORS) / DESCRIPTORS_PER_CONNECTION,
-  );
+export function defaultMaxConnections(freeDescriptors: number | null): number {
+  if (freeDescriptors === null) return 256;
+  const reserve = Math.min(RESERVED_DESCRIPTORS, Math.floor(freeDescriptors / 2));
+  const fromLimit = Math.floor((freeDescriptors - reserve) / DESCRIPTORS_PER_CONNECTION);
   return Math.max(8, Math.min(MAX_DEFAULT_CONNECTIONS, fromLimit));
 }
 
 /**
- * This process's /proc/self/limits, or null where there is none or Deno does not let us
- * read it: Deno 2.9 reads /proc/self only with --allow-all ("Requires all access"), so
- * under the narrower permissions of `deno task dev` the cap starts at the fallback.
+ * How many more descriptors this process can open, up to `limit`: opens /dev/null until
+ * "Too many open files" and closes them all again (a few milliseconds). Deno 2.9 lets a
+ * program read /proc/self/limits only with --allow-all ("Requires all access"), and the soft
+ * limit alone would not count the descriptors already open. Null where /dev/null cannot be
+ * opened (Windows) or another error stops the count.
  */
-export function readProcessLimits(): string | null {
+export function probeFreeDescriptors(limit = PROBE_LIMIT): number | null {
+  const files: Deno.FsFile[] = [];
   try {
-    return Deno.readTextFileSync("/proc/self/limits");
-  } catch {
-    return null;
+    while (files.length < limit) files.push(Deno.openSync("/dev/null"));
+    return limit;
+  } catch (error) {
+    return isOutOfDescriptors(error) ? files.length : null;
+  } finally {
+    for (const file of files) file.close();
   }
+}
+
+function isOutOfDescriptors(error: unknown): boolean {
+  return error instanceof Error && /os error 24\b|too many open files/i.test(error.message);
 }
 
 const SMALL_BUFFER = 4 * 1024;
@@ -271,7 +283,7 @@ export function openConnectionGuard(options: ConnectionGuardOptions): Connection
     const emfile = error instanceof Error &&
       /os error 24\b|too many open files/i.test(error.message);
     if (!emfile || relays.size > maxConnections) return;
-    const lowered = Math.max(8, relays.size - 4);
+    const lowered = Math.max(8, Math.floor(relays.size * 3 / 4));
     if (lowered >= maxConnections) return;
     maxConnections = lowered;
     options.log("warn", "Ran out of file descriptors: lowered the connection cap", {
@@ -344,18 +356,26 @@ export function openConnectionGuard(options: ConnectionGuardOptions): Connection
     }
     const relay = new Relay(client, client.remoteAddr as Deno.NetAddr, forget);
     relays.add(relay);
-    let upstream: Deno.TcpConn;
-    try {
-      upstream = await Deno.connect({ hostname: "127.0.0.1", port: options.upstreamPort() });
-    } catch (error) {
-      relays.delete(relay);
-      learnLimit(error);
-      options.log("warn", "Cannot reach the HTTP server for a new connection", {
-        error: error instanceof Error ? error.message : String(error),
-      });
-      refuse(client);
-      if (draining && relays.size === 0) drained.resolve();
-      return;
+    let upstream: Deno.TcpConn | null = null;
+    // Out of descriptors: free one (the connection idle longest) and try again, twice.
+    for (let attempt = 0; upstream === null; attempt++) {
+      try {
+        upstream = await Deno.connect({ hostname: "127.0.0.1", port: options.upstreamPort() });
+      } catch (error) {
+        learnLimit(error);
+        if (error instanceof Deno.errors.ConnectionRefused) options.onUpstreamGone?.();
+        if (attempt < 2 && (evictIdlest() || error instanceof Deno.errors.ConnectionRefused)) {
+          await new Promise((resolve) => setTimeout(resolve, 10));
+          continue;
+        }
+        relays.delete(relay);
+        options.log("warn", "Cannot reach the HTTP server for a new connection", {
+          error: error instanceof Error ? error.message : String(error),
+        });
+        refuse(client);
+        if (draining && relays.size === 0) drained.resolve();
+        return;
+      }
     }
     if (relay.closed) {
       closeQuietly(upstream);

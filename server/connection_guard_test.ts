@@ -1,23 +1,23 @@
 import assert from "node:assert/strict";
-import { defaultMaxConnections } from "./connection_guard.ts";
+import { defaultMaxConnections, probeFreeDescriptors } from "./connection_guard.ts";
 
-const limits = (soft: string) =>
-  "Limit                     Soft Limit           Hard Limit           Units     \n" +
-  "Max processes             63704                63704                processes \n" +
-  `Max open files            ${soft.padEnd(20)} 1048576              files     \n`;
-
-Deno.test("defaultMaxConnections() leaves 128 descriptors and takes three per connection", () => {
-  assert.equal(defaultMaxConnections(limits("1024")), 298);
-  assert.equal(defaultMaxConnections(limits("160")), 10);
+Deno.test("defaultMaxConnections() keeps 128 descriptors for the stores and takes three per connection", () => {
+  assert.equal(defaultMaxConnections(1000), 290);
+  assert.equal(defaultMaxConnections(12_416), 4096);
 });
 
-Deno.test("defaultMaxConnections() stays within 8 and 4096", () => {
-  assert.equal(defaultMaxConnections(limits("64")), 8);
-  assert.equal(defaultMaxConnections(limits("1048576")), 4096);
-  assert.equal(defaultMaxConnections(limits("unlimited")), 4096);
+Deno.test("defaultMaxConnections() keeps half under a tiny limit, and stays within 8 and 4096", () => {
+  assert.equal(defaultMaxConnections(128), 21);
+  assert.equal(defaultMaxConnections(10), 8);
+  assert.equal(defaultMaxConnections(1_000_000), 4096);
 });
 
-Deno.test("defaultMaxConnections() falls back to 256 when the limit cannot be read", () => {
+Deno.test("defaultMaxConnections() falls back to 256 when the free descriptors are unknown", () => {
   assert.equal(defaultMaxConnections(null), 256);
-  assert.equal(defaultMaxConnections("no such line"), 256);
+});
+
+Deno.test("probeFreeDescriptors() counts up to its limit and leaves nothing open", () => {
+  const before = [...Deno.readDirSync("/proc/self/fd")].length;
+  assert.equal(probeFreeDescriptors(50), 50);
+  assert.equal([...Deno.readDirSync("/proc/self/fd")].length, before);
 });

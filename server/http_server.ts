@@ -113,15 +113,32 @@ export function startHttpServer(options: HttpServerOptions): HttpServer {
       restartInner();
     });
   };
+  // Restarts are at most one per 100 ms; one asked for sooner is deferred, never dropped.
+  let lastRestart = -Infinity;
+  let restartPending = false;
   const restartInner = () => {
-    if (draining) return;
+    if (draining || restartPending) return;
+    const wait = lastRestart + 100 - performance.now();
+    if (wait > 0) {
+      restartPending = true;
+      setTimeout(() => {
+        restartPending = false;
+        restartInner();
+      }, wait);
+      return;
+    }
+    lastRestart = performance.now();
     try {
       serveInner();
     } catch (error) {
       options.log("error", "Cannot restart the HTTP server; trying again", {
         error: error instanceof Error ? error.message : String(error),
       });
-      setTimeout(restartInner, 250);
+      restartPending = true;
+      setTimeout(() => {
+        restartPending = false;
+        restartInner();
+      }, 250);
     }
   };
   serveInner();
@@ -131,6 +148,10 @@ export function startHttpServer(options: HttpServerOptions): HttpServer {
       port: options.port,
       tls: options.tls,
       upstreamPort: () => inner.addr.port,
+      onUpstreamGone: () => {
+        options.log("error", "The HTTP server refused a connection; restarting it");
+        restartInner();
+      },
       maxConnections: options.limits.maxConnections,
       headersTimeoutMs: options.limits.headersTimeoutMs,
       idleTimeoutMs: options.limits.idleTimeoutMs,

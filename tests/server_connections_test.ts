@@ -40,6 +40,25 @@ async function health(url: string): Promise<number> {
   return response.status;
 }
 
+/**
+ * /health's status once the server answers: while it sheds connections it may answer 503
+ * or drop one (a real client retries both), so this asks up to 50 times, 100 ms apart.
+ */
+async function healthAfterStorm(url: string): Promise<number> {
+  let last: unknown;
+  for (let attempt = 0; attempt < 50; attempt++) {
+    try {
+      const status = await health(url);
+      if (status === 200) return status;
+      last = status;
+    } catch (error) {
+      last = error;
+    }
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+  throw new Error(`The server did not answer 200 again: ${last}`);
+}
+
 Deno.test("past the open-files limit, idle connections cannot stop the server: it evicts them and keeps answering", async () => {
   // 160 descriptors: the cap is 10 connections ((160 - 128) / 3) where /proc/self/limits
   // can be read, else it starts at 256 and is lowered when descriptors run out.
@@ -49,7 +68,7 @@ Deno.test("past the open-files limit, idle connections cannot stop the server: i
     for (let i = 0; i < 300; i++) {
       conns.push(await Deno.connect({ hostname: "127.0.0.1", port: portOf(server.url) }));
     }
-    assert.equal(await health(server.url), 200, "a real client still gets an answer");
+    assert.equal(await healthAfterStorm(server.url), 200, "a real client still gets an answer");
     const closedByServer = await Promise.all(
       conns.slice(0, 20).map((conn) => readUntilClosed(conn, 5000)),
     );
@@ -73,7 +92,7 @@ Deno.test("accept errors (EMFILE) are survived: with the cap above the descripto
     }
     // Give the server time to hit the limit while accepting.
     await new Promise((resolve) => setTimeout(resolve, 500));
-    assert.equal(await health(server.url), 200);
+    assert.equal(await healthAfterStorm(server.url), 200);
   } finally {
     for (const conn of conns) conn.close();
   }

@@ -6,7 +6,7 @@ import type { ApiKeyStore } from "../../lib/metadata_store/mod.ts";
 import { VERSION } from "../../lib/version.ts";
 import { createApp } from "../app.ts";
 import { loadConfig, processSources, SETTINGS } from "../config.ts";
-import { defaultMaxConnections, readProcessLimits } from "../connection_guard.ts";
+import { defaultMaxConnections, probeFreeDescriptors } from "../connection_guard.ts";
 import { startHttpServer } from "../http_server.ts";
 import { createLogger, type Logger } from "../logger.ts";
 import { observeRequest } from "../middleware/observe_request.ts";
@@ -103,7 +103,7 @@ drain timeout), closes the stores and exits 0.`,
       observe: observeRequest(),
       logError: (error, request) => logUnexpected(logger, error, request),
     });
-    const maxConnections = config.maxConnections ?? defaultMaxConnections(readProcessLimits());
+    const maxConnections = config.maxConnections ?? defaultMaxConnections(probeFreeDescriptors());
     const server = startHttpServer({
       hostname: config.host,
       port: config.port,
@@ -145,8 +145,8 @@ drain timeout), closes the stores and exits 0.`,
         drain_timeout_s: config.drainTimeoutSeconds,
       });
     }
-    Deno.removeSignalListener("SIGINT", onSigint);
-    Deno.removeSignalListener("SIGTERM", onSigterm);
+    // The signal listeners stay until the process exits: a second SIGTERM while the stores
+    // close must not kill it mid-way.
     return 0;
   },
 };
