@@ -16,6 +16,7 @@ import { DEFAULT_LIMITS } from "../server/limits.ts";
 import { freePort } from "./_servers/free_port.ts";
 import { ferretdbIgnoreReason, type RunningFerretDB, startFerretDB } from "./_servers/ferretdb.ts";
 import { metadataStoreContract } from "./metadata_store_contract.ts";
+import { inventoryContract } from "./inventory_contract.ts";
 import { fileAt } from "./file_fixture.ts";
 
 const ignoreReason = ferretdbIgnoreReason();
@@ -668,3 +669,20 @@ async function eventually(check: () => Promise<void>, timeoutMs = 30_000): Promi
     }
   }
 }
+
+inventoryContract("mongodb metadata store (FerretDB)", async () => {
+  const ferretdb = await startFerretDB();
+  try {
+    const store = await openOn(ferretdb);
+    return {
+      store,
+      async [Symbol.asyncDispose]() {
+        await store[Symbol.asyncDispose]();
+        await ferretdb[Symbol.asyncDispose]();
+      },
+    };
+  } catch (error) {
+    await ferretdb[Symbol.asyncDispose]();
+    throw error;
+  }
+}, { ignore: ignoreReason });

@@ -6,6 +6,7 @@ import { openMetadataStore } from "../lib/metadata_store/open.ts";
 import { digestOf } from "../lib/digest.ts";
 import { AppError } from "../lib/errors.ts";
 import { metadataStoreContract } from "./metadata_store_contract.ts";
+import { inventoryContract } from "./inventory_contract.ts";
 
 metadataStoreContract("sqlite metadata store (:memory:)", async () => {
   const store = await openMetadataStore({ kind: "sqlite", path: ":memory:" });
@@ -111,4 +112,9 @@ Deno.test("sqlite metadata store: calls after close fail with unavailable and no
     });
   }
   await store[Symbol.asyncDispose](); // closing twice is harmless
+});
+
+inventoryContract("sqlite metadata store (:memory:)", async () => {
+  const store = await openMetadataStore({ kind: "sqlite", path: ":memory:" });
+  return { store, [Symbol.asyncDispose]: () => store[Symbol.asyncDispose]() };
 });

@@ -15,6 +15,9 @@
 import type { Digest } from "../digest.ts";
 import type { FileHistoryEntry, FileMetadata, FileRecord, UpsertOutcome } from "../models/file.ts";
 import type { ApiKeyRecord, Scope } from "../models/api_key.ts";
+import type { InventoryQueries } from "./inventory.ts";
+
+export type * from "./inventory.ts";
 
 export interface FileIndex {
   /**
@@ -99,6 +102,8 @@ export interface MetadataStore extends AsyncDisposable {
   readonly files: FileIndex;
   readonly blobs: BlobIndex;
   readonly apiKeys: ApiKeyStore;
+  /** The read side: hosts, trees, search, duplicates, changes, protection, stats. */
+  readonly inventory: InventoryQueries;
   /** Throws `unavailable` when the store cannot be reached. */
   ping(): Promise<void>;
 }

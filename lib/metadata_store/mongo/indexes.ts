@@ -19,6 +19,9 @@ export interface IndexSpec {
 export const FILE_INDEXES: IndexSpec[] = [
   { key: { hostname: 1, filepath: 1 }, unique: true, purpose: "one file per (hostname, filepath)" },
   { key: { sha256: 1, created_at: 1, _id: 1 }, unique: false, purpose: "files by digest" },
+  { key: { created_at: 1 }, unique: false, purpose: "changes: files added" },
+  { key: { deleted_at: 1 }, unique: false, purpose: "changes: files deleted" },
+  { key: { "history.replaced_at": 1 }, unique: false, purpose: "changes: files modified" },
 ];
 
 export const API_KEY_INDEXES: IndexSpec[] = [

@@ -27,6 +27,8 @@ import type { IdDocument } from "./documents.ts";
 import { type BlobDocument, MongoBlobIndex } from "./blobs.ts";
 import { connectFailureReason, redactUrl, storeFailure } from "./errors.ts";
 import { MongoFileIndex } from "./files.ts";
+import type { InventoryQueries } from "../inventory.ts";
+import { MongoInventoryQueries } from "./queries.ts";
 import { API_KEY_INDEXES, ensureIndexes, FILE_INDEXES } from "./indexes.ts";
 
 export const MONGO_DEFAULTS = {
@@ -91,6 +93,7 @@ class MongoMetadataStore implements MetadataStore {
   readonly files: FileIndex;
   readonly blobs: BlobIndex;
   readonly apiKeys: ApiKeyStore;
+  readonly inventory: InventoryQueries;
   readonly #client: MongoClient;
   readonly #db: Db;
   readonly #filesCollection: string;
@@ -101,6 +104,10 @@ class MongoMetadataStore implements MetadataStore {
     this.#filesCollection = filesCollection;
     this.files = new MongoFileIndex(db.collection<IdDocument>(filesCollection));
     this.blobs = new MongoBlobIndex(db.collection<BlobDocument>(MONGO_DEFAULTS.blobsCollection));
+    this.inventory = new MongoInventoryQueries(
+      db.collection<IdDocument>(filesCollection),
+      db.collection<BlobDocument>(MONGO_DEFAULTS.blobsCollection),
+    );
     this.apiKeys = new MongoApiKeyStore(
       db.collection<IdDocument>(MONGO_DEFAULTS.apiKeysCollection),
     );

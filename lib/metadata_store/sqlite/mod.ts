@@ -7,7 +7,7 @@
 import { DatabaseSync } from "node:sqlite";
 import { dirname } from "node:path";
 import { AppError } from "../../errors.ts";
-import type { ApiKeyStore, BlobIndex, FileIndex, MetadataStore } from "../mod.ts";
+import type { ApiKeyStore, BlobIndex, FileIndex, InventoryQueries, MetadataStore } from "../mod.ts";
 import { SqliteApiKeyStore } from "./api_keys.ts";
 import { SqliteBlobIndex } from "./blobs.ts";
 import { run, storeError } from "./errors.ts";
@@ -16,6 +16,8 @@ import { GroupCommit } from "./group_commit.ts";
 import { integer } from "./rows.ts";
 import { migrate, SCHEMA, SCHEMA_VERSION } from "./schema.ts";
 import { Statements, transaction } from "./statements.ts";
+import { migrateInventory } from "./inventory_schema.ts";
+import { SqliteInventoryQueries } from "./queries.ts";
 
 export async function openSqliteMetadataStore(path: string): Promise<MetadataStore> {
   try {
@@ -36,6 +38,7 @@ export async function openSqliteMetadataStore(path: string): Promise<MetadataSto
     transaction(db, () => {
       db.exec(SCHEMA);
       migrate(db);
+      migrateInventory(db);
       db.exec(`PRAGMA user_version = ${SCHEMA_VERSION}`);
     });
     return new SqliteMetadataStore(db);
@@ -54,6 +57,7 @@ class SqliteMetadataStore implements MetadataStore {
   readonly files: FileIndex;
   readonly blobs: BlobIndex;
   readonly apiKeys: ApiKeyStore;
+  readonly inventory: InventoryQueries;
   #db: DatabaseSync;
   #commits: GroupCommit;
 
@@ -64,6 +68,7 @@ class SqliteMetadataStore implements MetadataStore {
     this.files = new SqliteFileIndex(db, sql, this.#commits);
     this.blobs = new SqliteBlobIndex(sql);
     this.apiKeys = new SqliteApiKeyStore(sql);
+    this.inventory = new SqliteInventoryQueries(db, run);
   }
 
   ping(): Promise<void> {

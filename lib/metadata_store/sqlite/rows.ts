@@ -78,25 +78,25 @@ export function integer(row: Row, column: string): number {
   throw malformed(column, "an integer");
 }
 
-function real(row: Row, column: string): number {
+export function real(row: Row, column: string): number {
   const value = row[column];
   if (typeof value === "number") return value;
   throw malformed(column, "a number");
 }
 
-function text(row: Row, column: string): string {
+export function text(row: Row, column: string): string {
   const value = row[column];
   if (typeof value === "string") return value;
   throw malformed(column, "text");
 }
 
-function nullableText(row: Row, column: string): string | null {
+export function nullableText(row: Row, column: string): string | null {
   const value = row[column];
   if (value === null || typeof value === "string") return value;
   throw malformed(column, "text or null");
 }
 
-function digest(row: Row, column: string): Digest {
+export function digest(row: Row, column: string): Digest {
   const value = row[column];
   if (isDigest(value)) return value;
   throw malformed(column, "a digest");

@@ -1,0 +1,33 @@
+/**
+ * What the SQLite store adds for the read side (schema version 3):
+ * - `files_fts`: an FTS5 trigram index of the paths for substring search. `detail=none`
+ *   keeps it small (no positions): a match is a superset that the query confirms with
+ *   `instr()`. Kept in step with `files` by triggers (paths never change in place).
+ * - `files_by_host_created`: a host's files by registration time (changes, first report).
+ * - `file_history_by_time`: digest changes by time (changes).
+ */
+import type { DatabaseSync } from "node:sqlite";
+
+export const INVENTORY_SCHEMA = `
+CREATE VIRTUAL TABLE IF NOT EXISTS files_fts USING fts5(
+  filepath, content='files', content_rowid='rowid',
+  tokenize='trigram case_sensitive 1', detail='none'
+);
+CREATE TRIGGER IF NOT EXISTS files_fts_insert AFTER INSERT ON files BEGIN
+  INSERT INTO files_fts (rowid, filepath) VALUES (new.rowid, new.filepath);
+END;
+CREATE TRIGGER IF NOT EXISTS files_fts_delete AFTER DELETE ON files BEGIN
+  INSERT INTO files_fts (files_fts, rowid, filepath) VALUES ('delete', old.rowid, old.filepath);
+END;
+CREATE INDEX IF NOT EXISTS files_by_host_created ON files (hostname, created_at);
+CREATE INDEX IF NOT EXISTS file_history_by_time ON file_history (replaced_at);
+`;
+
+/** Creates the read-side schema; fills the path index of a database made before it. */
+export function migrateInventory(db: DatabaseSync): void {
+  const existed = db.prepare(
+    "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'files_fts'",
+  ).get() !== undefined;
+  db.exec(INVENTORY_SCHEMA);
+  if (!existed) db.exec("INSERT INTO files_fts (files_fts) VALUES ('rebuild')");
+}
