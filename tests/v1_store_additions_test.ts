@@ -115,6 +115,9 @@ Deno.test("a schema version 1 database is migrated in place and keeps its files"
     {
       await using store = await openMetadataStore({ kind: "sqlite", path });
       assert.equal((await store.files.get("h", "/old"))?.id, "0123456789abcdef01234567");
+      // Version 3 indexed the paths that were already there for substring search.
+      const found = await store.inventory.search({ substring: "/ol" }, { limit: 10, cursor: null });
+      assert.deepEqual(found.items.map((f) => f.filepath), ["/old"]);
       assert.equal(await store.files.markDeleted("h", ["/old"], T1), 1);
       assert.equal(await store.files.get("h", "/old"), null);
     }
@@ -122,7 +125,7 @@ Deno.test("a schema version 1 database is migrated in place and keeps its files"
     const version = check.prepare("PRAGMA user_version").get()?.user_version;
     const row = check.prepare("SELECT deleted_at FROM files").get();
     check.close();
-    assert.equal(version, 2);
+    assert.equal(version, 3);
     assert.equal(row?.deleted_at, T1.toISOString());
     // Opening the migrated database again changes nothing.
     await using again = await openMetadataStore({ kind: "sqlite", path });
