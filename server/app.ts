@@ -14,6 +14,7 @@ import { fileRoutes } from "./routes/files.ts";
 import { uploadRoutes } from "./routes/uploads.ts";
 import { apiKeyRoutes } from "./routes/api_keys.ts";
 import { v1Routes } from "./routes/v1_api.ts";
+import { cloneRoutes } from "./routes/clones.ts";
 import type { ResumableUploads } from "./resumable_uploads.ts";
 import { keyGuards } from "./middleware/api_key_auth.ts";
 import { KeyUsage } from "./middleware/key_usage.ts";
@@ -63,6 +64,7 @@ export function createApp(deps: AppDeps): Hono {
   app.route("/", fileRoutes(routeDeps));
   app.route("/", uploadRoutes(routeDeps));
   app.route("/", apiKeyRoutes(routeDeps));
+  app.route("/", cloneRoutes(routeDeps));
   app.route("/", v1Routes({ ...routeDeps, version: deps.version, uploads: deps.uploads }));
 
   app.notFound((c) =>

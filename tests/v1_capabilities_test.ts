@@ -14,6 +14,7 @@ const ALL_FEATURES = [
   "uploads.resumable",
   "stats",
   "whoami",
+  "inventory.queries",
 ];
 
 Deno.test("GET /v1 answers without a key: API version, features and the configured limits", async () => {

@@ -13,13 +13,20 @@ import type { KeyUsage } from "./key_usage.ts";
 
 export type AuthEnv = { Variables: { apiKey: ApiKeyRecord } };
 export type KeyGuard = MiddlewareHandler<AuthEnv>;
-/** One middleware per scope: `guards.write` lets keys of scope write or admin through. */
-export type KeyGuards = Readonly<Record<Scope, KeyGuard>>;
+/**
+ * One middleware per scope: `guards.write` lets keys of scope write or admin through.
+ * `guards.reader` lets only read and admin keys through: the read side of the inventory is
+ * closed to write-only keys (scanning machines), so a stolen scanner key does not reveal
+ * the fleet.
+ */
+export type KeyGuards = Readonly<Record<Scope, KeyGuard> & { reader: KeyGuard }>;
 
 export interface ApiKeyAuthOptions {
   apiKeys: ApiKeyStore;
   /** The least scope a key needs for the routes behind this middleware. */
   scope: Scope;
+  /** When given, only keys of exactly these scopes pass (instead of `scope` and above). */
+  only?: readonly Scope[];
   usage: KeyUsage;
 }
 
@@ -36,10 +43,12 @@ export function apiKeyAuth(options: ApiKeyAuthOptions): KeyGuard {
     if (!record || !constantTimeEqual(record.key_hash, keyHash) || record.revoked_at !== null) {
       throw new AppError("unauthorized", "Invalid API key");
     }
-    if (!scopeAllows(record.scope, options.scope)) {
+    const only = options.only;
+    if (only ? !only.includes(record.scope) : !scopeAllows(record.scope, options.scope)) {
+      const needed = only ? `one of ${only.map((s) => `"${s}"`).join(", ")}` : `"${options.scope}"`;
       throw new AppError(
         "forbidden",
-        `This API key has scope "${record.scope}"; this request needs "${options.scope}"`,
+        `This API key has scope "${record.scope}"; this request needs ${needed}`,
       );
     }
     options.usage.note(record.id);
@@ -54,6 +63,7 @@ export function keyGuards(apiKeys: ApiKeyStore, usage: KeyUsage): KeyGuards {
     read: apiKeyAuth({ apiKeys, scope: "read", usage }),
     write: apiKeyAuth({ apiKeys, scope: "write", usage }),
     admin: apiKeyAuth({ apiKeys, scope: "admin", usage }),
+    reader: apiKeyAuth({ apiKeys, scope: "read", only: ["read", "admin"], usage }),
   });
 }
 

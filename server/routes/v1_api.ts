@@ -17,6 +17,7 @@ import { v1FileRoutes } from "./v1_files.ts";
 import { v1BlobRoutes } from "./v1_blobs.ts";
 import { v1BlobBatchRoutes } from "./v1_blob_batch.ts";
 import { v1StatsRoutes } from "./v1_stats.ts";
+import { v1InventoryRoutes } from "./v1_inventory.ts";
 import { v1UploadRoutes } from "./v1_uploads.ts";
 import { v1WhoamiRoutes } from "./v1_whoami.ts";
 
@@ -35,6 +36,7 @@ export function v1Routes(deps: V1Deps): Hono<AuthEnv> {
     ...(uploads ? [v1UploadRoutes(deps, uploads)] : []),
     v1StatsRoutes(deps),
     v1WhoamiRoutes(deps),
+    v1InventoryRoutes(deps),
   ];
   const capabilities: Capabilities = {
     api: "putplace",
@@ -68,7 +70,8 @@ export function v1Routes(deps: V1Deps): Hono<AuthEnv> {
       document ??= openApiDocument(operations, {
         version: deps.version,
         description: "PutPlace /v1 API: batch registration, missing-blob queries, small-blob " +
-          "batches, resumable uploads, ranged downloads, deletion reports and stats. Errors " +
+          "batches, resumable uploads, ranged downloads, deletion reports, stats and the " +
+          "inventory's read side (hosts, trees, search, duplicates, changes). Errors " +
           "are application/problem+json.",
       }),
     ));

@@ -7,7 +7,8 @@
 import type { DatabaseSync, SQLInputValue, StatementSync } from "node:sqlite";
 import { z } from "zod";
 import { type Digest, EMPTY_DIGEST } from "../../digest.ts";
-import { digestSchema, type FileHistoryEntry, type FileRecord } from "../../models/file.ts";
+import type { FileHistoryEntry, FileRecord } from "../../models/file.ts";
+import { digestSchema } from "../../digest.ts";
 import { fileOf, historyEntryOf, nullableText, type Row } from "./rows.ts";
 import { decodeCursor, encodeCursor, pageOf } from "../cursor.ts";
 import type {
