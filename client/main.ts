@@ -7,11 +7,32 @@ import { VERSION } from "../lib/version.ts";
 import type { Command, CommandContext } from "./commands/command.ts";
 import { getCommand } from "./commands/get.ts";
 import { scanCommand } from "./commands/scan.ts";
+import { hostsCommand } from "./commands/hosts.ts";
+import { lsCommand } from "./commands/ls.ts";
+import { findCommand } from "./commands/find.ts";
+import { dupsCommand } from "./commands/dups.ts";
+import { whereCommand } from "./commands/where.ts";
+import { logCommand } from "./commands/log.ts";
+import { changesCommand } from "./commands/changes.ts";
+import { statsCommand } from "./commands/stats.ts";
+import { restoreCommand } from "./commands/restore.ts";
 import { processSources } from "./cli/config.ts";
 import { EXIT, exitCodeOf } from "./cli/exit_codes.ts";
 import { processTerminal } from "./cli/terminal.ts";
 
-const COMMANDS: Command[] = [scanCommand, getCommand];
+const COMMANDS: Command[] = [
+  scanCommand,
+  getCommand,
+  hostsCommand,
+  lsCommand,
+  findCommand,
+  dupsCommand,
+  whereCommand,
+  logCommand,
+  changesCommand,
+  statsCommand,
+  restoreCommand,
+];
 
 const HELP = `ppclient ${VERSION}: the PutPlace client
 
