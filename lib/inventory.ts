@@ -38,10 +38,13 @@ import type {
   TreeQuery,
 } from "./wire/queries.ts";
 
+/** The latest time an ISO 8601 string of `toISOString()` can name. */
+const END_OF_TIME = "9999-12-31T23:59:59.999Z";
+
 export type DuplicatesPage = Page<DuplicateGroup> & { totals: DuplicateTotals };
 
 export class Inventory {
-  constructor(private readonly store: MetadataStore, private readonly now = () => new Date()) {}
+  constructor(private readonly store: MetadataStore) {}
 
   hosts(query: HostsQuery): Promise<Page<HostSummary>> {
     return this.store.inventory.hosts(pageOf(query));
@@ -120,7 +123,8 @@ export class Inventory {
       {
         hostname: query.host,
         since: query.since,
-        until: query.until ?? this.now().toISOString(),
+        // No end given: everything since (also a change in this very millisecond).
+        until: query.until ?? END_OF_TIME,
       },
       pageOf(query),
     );

@@ -97,7 +97,7 @@ export const duplicatesQuerySchema = z.strictObject({
 export const changesQuerySchema = z.strictObject({
   host: hostnameParam.optional(),
   since: timeParam,
-  until: timeParam.optional().meta({ description: "Exclusive; default now" }),
+  until: timeParam.optional().meta({ description: "Exclusive; default: no end" }),
   ...page,
 }).refine((q) => q.until === undefined || q.since <= q.until, {
   path: ["until"],
