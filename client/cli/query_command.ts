@@ -62,6 +62,7 @@ export interface QuerySession {
 
 /** Connects with the settings of the common flags, runs `body`, answers its exit code. */
 export async function withQueryClient(
+  command: string,
   values: {
     url?: string;
     "api-key"?: string;
@@ -96,6 +97,8 @@ export async function withQueryClient(
   try {
     using server = await connect({
       config,
+      scope: "read",
+      command,
       fetch: context.fetch,
       signal: interrupt,
       onRetry: (e) => {

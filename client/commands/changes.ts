@@ -47,7 +47,7 @@ export const changesCommand: Command = {
         : parseWhen(values.until, now, "--until").toISOString(),
     };
     const limit = parseLimit(values.limit);
-    return await withQueryClient(values, context, async ({ client, format }) => {
+    return await withQueryClient("changes", values, context, async ({ client, format }) => {
       await writeRows(context.terminal, format, [
         { header: "WHEN", value: (c) => formatTime(c.at) },
         { header: "CHANGE", value: (c) => c.kind },

@@ -47,7 +47,7 @@ export const dupsCommand: Command = {
       path_prefix: values.under,
     };
     const limit = parseLimit(values.limit);
-    return await withQueryClient(values, context, async ({ client, format }) => {
+    return await withQueryClient("dups", values, context, async ({ client, format }) => {
       const { terminal } = context;
       await writeRows(terminal, format, [
         { header: "RECLAIMABLE", value: (g) => sized(format, g.reclaimable_bytes), right: true },

@@ -51,7 +51,7 @@ export const findCommand: Command = {
       max_size: size.max,
       reported_since: since,
     };
-    return await withQueryClient(values, context, async ({ client, format }) => {
+    return await withQueryClient("find", values, context, async ({ client, format }) => {
       await writeRows(context.terminal, format, [
         { header: "HOST", value: (f) => f.hostname },
         { header: "SIZE", value: (f) => sized(format, f.file_size), right: true },

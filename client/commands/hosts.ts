@@ -24,7 +24,7 @@ export const hostsCommand: Command = {
   async run(args, context) {
     const { values, positionals } = parseCommandArgs(args, {});
     if (positionals.length > 0) throw new AppError("invalid_input", "hosts takes no arguments");
-    return await withQueryClient(values, context, async ({ client, format }) => {
+    return await withQueryClient("hosts", values, context, async ({ client, format }) => {
       await writeRows(context.terminal, format, [
         { header: "HOST", value: (h) => h.hostname },
         { header: "FILES", value: (h) => h.files, right: true },

@@ -35,7 +35,7 @@ export const logCommand: Command = {
     const { values, positionals } = parseCommandArgs(args, {});
     if (positionals.length !== 1) throw new AppError("invalid_input", "Give one HOST:PATH");
     const { hostname, path } = parseHostPath(positionals[0]);
-    return await withQueryClient(values, context, async ({ client, format }) => {
+    return await withQueryClient("log", values, context, async ({ client, format }) => {
       const detail = await client.get(
         client.hostPath(hostname, "file"),
         { path },

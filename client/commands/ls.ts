@@ -26,7 +26,7 @@ export const lsCommand: Command = {
     const { values, positionals } = parseCommandArgs(args, {});
     if (positionals.length !== 1) throw new AppError("invalid_input", "Give one HOST:PATH");
     const { hostname, path } = parseHostPath(positionals[0]);
-    return await withQueryClient(values, context, async ({ client, format }) => {
+    return await withQueryClient("ls", values, context, async ({ client, format }) => {
       const entries = client.pages(client.hostPath(hostname, "tree"), { path }, treePage);
       const first = await entries.next();
       let rows: AsyncIterable<TreeEntry>;

@@ -72,7 +72,7 @@ export const restoreCommand: Command = {
       ? undefined
       : parseWhen(values.at, new Date(), "--at").toISOString();
     const { terminal, interrupt } = context;
-    return await withQueryClient(values, context, async ({ client, config }) => {
+    return await withQueryClient("restore", values, context, async ({ client, config }) => {
       const tally: Tally = { restored: 0, bytes: 0, unchanged: 0, failed: 0, missing: 0 };
       const prefix = path === "/" ? "/" : `${path.replace(/\/+$/, "")}/`;
       const files = client.pages(client.hostPath(hostname, "snapshot"), { path, at }, snapshotPage);

@@ -26,7 +26,7 @@ export const statsCommand: Command = {
   async run(args, context) {
     const { values, positionals } = parseCommandArgs(args, { host: { type: "string" } });
     if (positionals.length > 0) throw new AppError("invalid_input", "stats takes no arguments");
-    return await withQueryClient(values, context, async ({ client, format }) => {
+    return await withQueryClient("stats", values, context, async ({ client, format }) => {
       const s = await client.get(
         "/v1/inventory/stats",
         { host: values.host },

@@ -28,7 +28,7 @@ export const whereCommand: Command = {
     const { values, positionals } = parseCommandArgs(args, {});
     if (positionals.length !== 1) throw new AppError("invalid_input", "Give one FILE or DIGEST");
     const digest = await digestOf(positionals[0]);
-    return await withQueryClient(values, context, async ({ client, format }) => {
+    return await withQueryClient("where", values, context, async ({ client, format }) => {
       await writeRows(context.terminal, format, [
         { header: "HOST", value: (f) => f.hostname },
         { header: "SIZE", value: (f) => sized(format, f.file_size), right: true },
