@@ -65,7 +65,7 @@ Deno.test({
     await Deno.mkdir(OUTPUT, { recursive: true });
     await using server = await startPpserver();
     const writeKey = await issueKeyOver(server.url, server.adminKey, "write");
-    await makeUiInventory(server.url, writeKey);
+    const inventory = await makeUiInventory(server.url, writeKey);
     const readKey = await issueKeyOver(server.url, server.adminKey, "read");
 
     const browser: Browser = await puppeteer.launch({
@@ -126,6 +126,7 @@ Deno.test({
         assert.match(text, /Fleet inventory/);
         assert.match(text, /Saved by dedup/);
         assert.ok(await page.$("figure.bars figcaption"));
+        assert.ok(await page.$("figure.timechart svg path.line-1"), "the chart over time");
         await shot(page, "03-dashboard");
         await page.emulateMediaFeatures([{ name: "prefers-color-scheme", value: "dark" }]);
         await shot(page, "03-dashboard-dark");
@@ -140,6 +141,136 @@ Deno.test({
         assert.ok(overflow <= 0, `the page scrolls sideways by ${overflow}px at 360px`);
         await page.setViewport({ width: 1280, height: 800 });
         watch.check("dashboard");
+      });
+
+      await t.step("hosts, then a host's tree down to a paged directory", async () => {
+        await clickAndWait(page, 'nav.main a[href="/ui/hosts"]');
+        const hosts = await page.$$eval(
+          "tbody tr td:first-child",
+          (cells) => cells.map((c) => c.textContent?.trim()),
+        );
+        assert.deepEqual(hosts, ["db-01", "web-01", "web-02"]);
+        await shot(page, "04-hosts");
+        await clickAndWait(page, 'a[href="/ui/hosts/web-01"]');
+        for (const name of ["srv/", "www/", "img/"]) {
+          const links = await page.$$("tbody td.path a");
+          let clicked = false;
+          for (const link of links) {
+            if ((await link.evaluate((a) => a.textContent ?? "")).trim() === name) {
+              await Promise.all([page.waitForNavigation({ waitUntil: "load" }), link.click()]);
+              clicked = true;
+              break;
+            }
+          }
+          assert.ok(clicked, `a link to ${name}`);
+        }
+        const crumbs = await page.$$eval(
+          ".crumbs li",
+          (items) => items.map((li) => li.textContent?.trim()),
+        );
+        assert.deepEqual(crumbs, ["Hosts", "web-01", "srv", "www", "img"]);
+        const firstPage = await page.$$eval("tbody tr", (rows) => rows.length);
+        assert.equal(firstPage, 50);
+        await shot(page, "05-tree");
+        await clickAndWait(page, "a[rel=next]");
+        const secondPage = await page.$$eval("tbody tr", (rows) => rows.length);
+        assert.equal(firstPage + secondPage, inventory.photos.count);
+        // Sorting by size, largest first, keeps the page's rows.
+        const sizeHeader = "table.sortable thead th:nth-child(2) button.sort";
+        await page.click(sizeHeader);
+        await page.click(sizeHeader);
+        const sizes = await page.$$eval(
+          "tbody tr td:nth-child(2)",
+          (cells) => cells.map((c) => Number(c.getAttribute("data-sort"))),
+        );
+        assert.deepEqual(sizes, [...sizes].sort((a, b) => b - a));
+        watch.check("tree");
+      });
+
+      await t.step("a file: history, every location, verified download", async () => {
+        await go(page, `${server.url}/ui/hosts/web-01?path=/srv/www`);
+        const links = await page.$$("tbody td.path a");
+        for (const link of links) {
+          if ((await link.evaluate((a) => a.textContent ?? "")).trim() === "index.html") {
+            await Promise.all([page.waitForNavigation({ waitUntil: "load" }), link.click()]);
+            break;
+          }
+        }
+        assert.equal(new URL(page.url()).pathname, "/ui/hosts/web-01/file");
+        const text = await page.$eval("main", (e) => e.textContent ?? "");
+        assert.match(text, /History/);
+        assert.equal(await page.$$eval("main table", (t) => t.length), 2, "history + locations");
+        await shot(page, "06-file");
+        const href = await page.$eval("a.button[download]", (a) => a.getAttribute("href") ?? "");
+        const cookie = (await page.cookies()).map((c) => `${c.name}=${c.value}`).join("; ");
+        const download = await fetch(`${server.url}${href}`, { headers: { cookie } });
+        assert.equal(download.status, 200);
+        assert.match(download.headers.get("content-disposition") ?? "", /filename="index.html"/);
+        assert.equal(await download.text(), inventory.edited.after);
+        watch.check("file");
+      });
+
+      await t.step("search updates while typing and links to the file", async () => {
+        await clickAndWait(page, 'nav.main a[href="/ui/search"]');
+        await shot(page, "07-search-empty");
+        await page.type("#q", "photo-1");
+        await page.waitForFunction(
+          'document.querySelectorAll("#results tbody tr").length === 10',
+          { timeout: 5000 },
+        );
+        assert.match(new URL(page.url()).search, /q=photo-1/);
+        await shot(page, "07-search");
+        await clickAndWait(page, "#results tbody tr td.path a");
+        assert.equal(new URL(page.url()).pathname, "/ui/hosts/web-01/file");
+        await go(page, `${server.url}/ui/search?min_size=100K`);
+        const big = await page.$$eval("#results tbody tr", (rows) => rows.length);
+        assert.equal(big, 3, "the logo on each host is the only file of 100 KiB or more");
+        watch.check("search");
+      });
+
+      await t.step("duplicates: reclaimable first, filter by host, open a group", async () => {
+        await clickAndWait(page, 'nav.main a[href="/ui/duplicates"]');
+        const first = await page.$eval("tbody tr", (row) => row.textContent ?? "");
+        assert.match(first, /391 KiB/, "the logo: 200,000 bytes x 2 reclaimable");
+        await shot(page, "08-duplicates");
+        await page.type("#dup-host", "web-01, web-02");
+        await clickAndWait(page, "form.filters button[type=submit]");
+        const groups = await page.$$eval(
+          "tbody tr td:nth-child(3)",
+          (cells) => cells.map((c) => c.textContent?.trim()),
+        );
+        assert.deepEqual(groups, ["2", "2"], "the logo and the config, two copies each");
+        await shot(page, "08-duplicates-filtered");
+        await go(page, `${server.url}/ui/duplicates`);
+        await clickAndWait(page, "tbody tr td a");
+        assert.equal(new URL(page.url()).pathname, `/ui/contents/${inventory.sharedLogo.digest}`);
+        assert.equal(await page.$$eval("tbody tr", (r) => r.length), 3);
+        await shot(page, "08-content");
+        watch.check("duplicates");
+      });
+
+      await t.step("changes since a time and protection", async () => {
+        await clickAndWait(page, 'nav.main a[href="/ui/changes"]');
+        const kinds = await page.$$eval(
+          "tbody tr td:nth-child(2)",
+          (cells) => new Set(cells.map((c) => c.textContent?.trim())).size,
+        );
+        assert.equal(kinds, 3, "added, modified and deleted");
+        await shot(page, "10-changes");
+        await clickAndWait(page, 'nav.main a[href="/ui/protection"]');
+        const atRisk = await page.$$eval("#at-risk + p + .table-wrap tbody tr", (r) => r.length);
+        assert.equal(atRisk, 3, "the three never-uploaded logs");
+        await shot(page, "11-protection");
+        await page.setViewport({ width: 360, height: 740 });
+        await shot(page, "11-protection-360px");
+        await go(page, `${server.url}/ui/hosts/web-01?path=/srv/www/img`);
+        await shot(page, "05-tree-360px");
+        await page.setViewport({ width: 1280, height: 800 });
+        await page.emulateMediaFeatures([{ name: "prefers-color-scheme", value: "dark" }]);
+        await go(page, `${server.url}/ui/duplicates`);
+        await shot(page, "08-duplicates-dark");
+        await page.emulateMediaFeatures([{ name: "prefers-color-scheme", value: "light" }]);
+        watch.check("changes and protection");
       });
 
       await t.step("the keyboard reaches the skip link first", async () => {

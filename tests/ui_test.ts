@@ -12,6 +12,8 @@ import { openBlobStore } from "../lib/blob_store/open.ts";
 import { issueApiKey } from "../lib/auth.ts";
 import type { Scope } from "../lib/models/api_key.ts";
 import { UiSessions } from "../server/ui/mod.ts";
+import { digestOf } from "../lib/digest.ts";
+import { fileAt } from "./file_fixture.ts";
 
 const ORIGIN = "http://ppserver.test";
 
@@ -382,5 +384,112 @@ Deno.test("an unknown page of a signed-in browser is a 404 page, not JSON", asyn
   assert.equal(response.status, 404);
   assert.match(response.headers.get("content-type") ?? "", /text\/html/);
   assert.match(await response.text(), /There is no page at \/ui\/nowhere/);
+  assert.deepEqual(ui.internalErrors, []);
+});
+
+async function withInventory(ui: Awaited<ReturnType<typeof uiFixture>>) {
+  const files = [
+    fileAt("h1", "/a/x.txt", "shared"),
+    fileAt("h2", "/b/x.txt", "shared"),
+    fileAt("h1", "/a/only.txt", "only on h1"),
+  ];
+  const register = await ui.request("/v1/files/batch", {
+    method: "POST",
+    headers: { "x-api-key": ui.keys.write, "content-type": "application/json" },
+    body: JSON.stringify({ files }),
+  });
+  assert.equal(register.status, 200, await register.text());
+  const upload = await ui.request(`/v1/blobs/${digestOf("shared")}`, {
+    method: "PUT",
+    headers: { "x-api-key": ui.keys.write, "content-type": "application/octet-stream" },
+    body: "shared",
+  });
+  assert.equal(upload.status, 201, await upload.text());
+}
+
+Deno.test("every page answers a signed-in read key from the read API", async () => {
+  await using ui = await uiFixture();
+  await withInventory(ui);
+  const { cookie } = await ui.signIn(ui.keys.read);
+  const shared = digestOf("shared");
+  const pages: [string, RegExp][] = [
+    ["/ui", /Files over time/],
+    ["/ui/hosts", /href="\/ui\/hosts\/h2"/],
+    ["/ui/hosts/h1", /href="\/ui\/hosts\/h1\?path=%2Fa"/],
+    ["/ui/hosts/h1?path=/a", /only\.txt/],
+    ["/ui/hosts/h1/file?path=/a/x.txt", /epoch file/],
+    [`/ui/contents/${shared}`, /\/b\/x\.txt/],
+    ["/ui/search?q=x.t", /2 files match/],
+    ["/ui/search?min_size=8", /only\.txt/],
+    ["/ui/duplicates", new RegExp(shared.slice(0, 10))],
+    ["/ui/duplicates?host=h1", /No duplicated content with these filters/],
+    ["/ui/changes?since=2000-01-01T00:00", /added/],
+    ["/ui/protection", /\/a\/only\.txt/],
+  ];
+  for (const [path, expected] of pages) {
+    const response = await ui.request(path, { headers: { cookie } });
+    const html = await response.text();
+    assert.equal(response.status, 200, `${path}: ${html.slice(0, 300)}`);
+    assert.match(html, expected, path);
+    assert.match(html, /^<!doctype html>/, path);
+  }
+  const fragment = await ui.request("/ui/search?q=only&fragment=1", { headers: { cookie } });
+  const html = await fragment.text();
+  assert.doesNotMatch(html, /<html/);
+  assert.match(html, /1 files match/);
+  assert.deepEqual(ui.internalErrors, []);
+});
+
+Deno.test("a download of a content is its stored bytes, named after the file", async () => {
+  await using ui = await uiFixture();
+  await withInventory(ui);
+  const { cookie } = await ui.signIn(ui.keys.read);
+  const shared = digestOf("shared");
+  const download = await ui.request(`/ui/contents/${shared}/download?name=/a/x.txt`, {
+    headers: { cookie },
+  });
+  assert.equal(download.status, 200);
+  assert.equal(download.headers.get("content-length"), "6");
+  assert.match(download.headers.get("content-disposition") ?? "", /filename="x\.txt"/);
+  assert.equal(await download.text(), "shared");
+  const missing = await ui.request(`/ui/contents/${digestOf("only on h1")}/download`, {
+    headers: { cookie },
+  });
+  assert.equal(missing.status, 404);
+  assert.match(await missing.text(), /does not hold content/);
+  const signedOut = await ui.request(`/ui/contents/${shared}/download`);
+  assert.equal(signedOut.status, 303);
+});
+
+Deno.test("a bad filter is a 400 page naming it, and nothing else breaks", async () => {
+  await using ui = await uiFixture();
+  await withInventory(ui);
+  const { cookie } = await ui.signIn(ui.keys.read);
+  const cases: [string, number, RegExp][] = [
+    ["/ui/search?min_size=lots", 400, /Invalid min_size "lots"/],
+    ["/ui/search?digest=zz", 400, /digest/],
+    ["/ui/search?q=a&bogus=1", 400, /unknown parameter "bogus"/],
+    ["/ui/changes?since=yesterday", 400, /since/],
+    ["/ui/duplicates?min_size=-1", 400, /Invalid min_size "-1"/],
+    ["/ui/hosts?limit=0", 400, /limit/],
+    ["/ui/hosts/h1/file", 400, /path/],
+    ["/ui/hosts/h1/file?path=/nope", 404, /No file "\/nope" on host "h1"/],
+    ["/ui/contents/zz", 400, /digest/i],
+    ["/ui/hosts/h1?cursor=not-a-cursor", 400, /cursor/i],
+  ];
+  for (const [path, status, message] of cases) {
+    const response = await ui.request(path, { headers: { cookie } });
+    const html = (await response.text()).replaceAll("&quot;", '"');
+    assert.equal(response.status, status, `${path}: ${html.slice(0, 400)}`);
+    assert.match(response.headers.get("content-type") ?? "", /text\/html/, path);
+    assert.match(html, message, path);
+  }
+  const fragment = await ui.request("/ui/search?q=a&min_size=lots&fragment=1", {
+    headers: { cookie },
+  });
+  assert.equal(fragment.status, 400);
+  const html = await fragment.text();
+  assert.doesNotMatch(html, /<html/);
+  assert.match(html, /role="alert"/);
   assert.deepEqual(ui.internalErrors, []);
 });

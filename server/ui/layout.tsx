@@ -23,6 +23,11 @@ interface NavItem {
 
 const NAV: NavItem[] = [
   { id: "dashboard", label: "Dashboard", href: "/ui" },
+  { id: "hosts", label: "Hosts", href: "/ui/hosts" },
+  { id: "search", label: "Search", href: "/ui/search" },
+  { id: "duplicates", label: "Duplicates", href: "/ui/duplicates" },
+  { id: "changes", label: "Changes", href: "/ui/changes" },
+  { id: "protection", label: "Protection", href: "/ui/protection" },
   { id: "keys", label: "API keys", href: "/ui/keys", adminOnly: true },
 ];
 

@@ -10,7 +10,16 @@ import type { KeyUsage } from "../middleware/key_usage.ts";
 import { assetRoutes } from "./assets/mod.ts";
 import { notFoundPage, renderError } from "./error_page.tsx";
 import { apiKeyPageRoutes } from "./pages/api_keys.tsx";
+import { Inventory } from "../../lib/inventory.ts";
+import { changesRoutes } from "./pages/changes.tsx";
+import { contentRoutes } from "./pages/content.tsx";
 import { dashboardRoutes } from "./pages/dashboard.tsx";
+import { duplicatesRoutes } from "./pages/duplicates.tsx";
+import { fileRoutes } from "./pages/file.tsx";
+import { hostsRoutes } from "./pages/hosts.tsx";
+import { protectionRoutes } from "./pages/protection.tsx";
+import { searchRoutes } from "./pages/search.tsx";
+import { treeRoutes } from "./pages/tree.tsx";
 import { signInRoutes } from "./pages/sign_in.tsx";
 import { sessionAuth } from "./session_auth.ts";
 import { UiSessions } from "./sessions.ts";
@@ -42,6 +51,7 @@ export interface UiDeps {
 export function uiRoutes(deps: UiDeps): Hono<UiEnv> {
   const sessions = deps.sessions ?? new UiSessions();
   const apiKeys = deps.stores.metadata.apiKeys;
+  const inventory = new Inventory(deps.stores.metadata);
   const ui = new Hono<UiEnv>();
 
   // A browser opening the server's root lands on the UI; API clients of `/` keep their JSON.
@@ -57,7 +67,15 @@ export function uiRoutes(deps: UiDeps): Hono<UiEnv> {
   ui.route("/", signInRoutes({ sessions, apiKeys, usage: deps.usage }));
   ui.use("/ui", sessionAuth({ sessions, apiKeys, usage: deps.usage }));
   ui.use("/ui/*", sessionAuth({ sessions, apiKeys, usage: deps.usage }));
-  ui.route("/", dashboardRoutes(deps.stores));
+  ui.route("/", dashboardRoutes(inventory));
+  ui.route("/", hostsRoutes(inventory));
+  ui.route("/", treeRoutes(inventory));
+  ui.route("/", fileRoutes({ stores: deps.stores, inventory }));
+  ui.route("/", contentRoutes({ stores: deps.stores, inventory }));
+  ui.route("/", searchRoutes(inventory));
+  ui.route("/", duplicatesRoutes(inventory));
+  ui.route("/", changesRoutes(inventory));
+  ui.route("/", protectionRoutes(inventory));
   ui.route("/", apiKeyPageRoutes(apiKeys));
   ui.all("/ui/*", notFoundPage);
 

@@ -58,7 +58,10 @@ export const SCRIPT = `"use strict";
       fetch(form.action + "?" + query + (query ? "&" : "") + "fragment=1", {
         credentials: "same-origin", signal: controller.signal, headers: { accept: "text/html" }
       }).then(function (response) {
-        if (response.redirected || !response.ok) { window.location.href = form.action + "?" + query; return null; }
+        if (response.redirected || response.status >= 500) {
+          window.location.href = form.action + "?" + query;
+          return null;
+        }
         return response.text();
       }).then(function (html) {
         if (html === null) return;

@@ -63,6 +63,7 @@ p.lead { color: var(--muted); margin-top: -8px; }
   background: var(--card); border: 1px solid var(--border); border-radius: 10px; padding: 16px;
   margin: 16px 0;
 }
+.panels { display: grid; grid-template-columns: repeat(auto-fit, minmax(min(100%, 420px), 1fr)); gap: 0 16px; }
 .panel > h2:first-child { margin-top: 0; }
 figure { margin: 0; }
 .bars ul {
@@ -102,6 +103,7 @@ th button.sort:focus-visible { outline: 3px solid var(--focus); outline-offset: 
 th button.sort::after { content: "↕"; opacity: 0.45; font-size: 11px; }
 th[aria-sort="ascending"] button.sort::after { content: "▲"; opacity: 1; }
 th[aria-sort="descending"] button.sort::after { content: "▼"; opacity: 1; }
+.icon { width: 1.05em; height: 1.05em; fill: currentColor; vertical-align: -2px; margin-right: 2px; }
 .crumbs ol { list-style: none; display: flex; flex-wrap: wrap; gap: 2px; margin: 0 0 12px; padding: 0; }
 .crumbs li:not(:last-child)::after { content: "/"; margin: 0 6px; color: var(--muted); }
 .crumbs a { overflow-wrap: anywhere; }
@@ -127,7 +129,7 @@ button, .button {
 button.secondary, .button.secondary { background: transparent; color: var(--accent); }
 button.danger { background: transparent; color: var(--danger); border-color: var(--danger); }
 button.small, .button.small { padding: 3px 10px; font-size: 13px; }
-.actions { display: flex; flex-wrap: wrap; gap: 6px; }
+.actions { display: flex; flex-wrap: wrap; gap: 6px; align-items: center; }
 .actions form { margin: 0; }
 .notice { border-radius: 10px; padding: 12px 16px; margin: 0 0 16px; border: 1px solid; }
 .notice.error { background: var(--danger-soft); border-color: var(--danger); }

@@ -1,15 +1,19 @@
-/** The dashboard: what the fleet holds and what dedup saves. */
+/** The dashboard: what the fleet holds, what dedup saves, what is at risk, and its growth. */
 import { Hono } from "hono";
-import { dedupStats, type Stores } from "../../../lib/dedup.ts";
-import { BarChart } from "../charts.tsx";
-import { formatBytes, formatCount, formatShare } from "../format.ts";
+import type { Inventory } from "../../../lib/inventory.ts";
+import { BarChart, TimeChart } from "../charts.tsx";
+import { formatBytes, formatCount, formatShare, formatTime } from "../format.ts";
+import { inventoryHistory } from "../inventory_history.ts";
 import { renderPage, viewerOf } from "../layout.tsx";
 import type { UiEnv } from "../ui_env.ts";
 
-export function dashboardRoutes(stores: Stores): Hono<UiEnv> {
+export function dashboardRoutes(inventory: Inventory): Hono<UiEnv> {
   const routes = new Hono<UiEnv>();
   routes.get("/ui", async (c) => {
-    const stats = await dedupStats(stores);
+    const now = new Date();
+    const stats = await inventory.stats({});
+    const history = await inventoryHistory(inventory, stats.files, now);
+    const first = history.points[0];
     return renderPage(
       c,
       { title: "Dashboard", active: "dashboard", viewer: viewerOf(c) },
@@ -17,12 +21,17 @@ export function dashboardRoutes(stores: Stores): Hono<UiEnv> {
         <h1>Fleet inventory</h1>
         <dl class="cards">
           <div class="card">
-            <dt>Files</dt>
-            <dd>{formatCount(stats.files)}</dd>
+            <dt>Hosts</dt>
+            <dd>
+              <a href="/ui/hosts">{formatCount(stats.hosts)}</a>
+            </dd>
           </div>
           <div class="card">
-            <dt>Distinct contents</dt>
-            <dd>{formatCount(stats.distinct_digests)}</dd>
+            <dt>Files</dt>
+            <dd>
+              {formatCount(stats.files)}
+              <small>{formatCount(stats.distinct_digests)} distinct contents</small>
+            </dd>
           </div>
           <div class="card">
             <dt>Logical bytes</dt>
@@ -35,7 +44,7 @@ export function dashboardRoutes(stores: Stores): Hono<UiEnv> {
             <dt>Stored bytes</dt>
             <dd>
               {formatBytes(stats.stored_bytes)}
-              <small>{formatCount(stats.stored_blobs)} blobs held</small>
+              <small>{formatCount(stats.stored_digests)} contents held</small>
             </dd>
           </div>
           <div class="card">
@@ -45,26 +54,57 @@ export function dashboardRoutes(stores: Stores): Hono<UiEnv> {
               <small>{formatShare(stats.dedup_saved_bytes, stats.logical_bytes)} of logical</small>
             </dd>
           </div>
+          <div class="card">
+            <dt>At risk</dt>
+            <dd>
+              <a href="/ui/protection">{formatCount(stats.at_risk_files)}</a>
+              <small>{formatBytes(stats.at_risk_bytes)} not on the server</small>
+            </dd>
+          </div>
         </dl>
-        <section class="panel" aria-labelledby="bytes-heading">
-          <h2 id="bytes-heading">Logical and stored bytes</h2>
-          <BarChart
-            title="Logical bytes, stored bytes and bytes saved by dedup"
-            bars={[
-              {
-                label: "Logical",
-                value: stats.logical_bytes,
-                text: formatBytes(stats.logical_bytes),
-              },
-              { label: "Stored", value: stats.stored_bytes, text: formatBytes(stats.stored_bytes) },
-              {
-                label: "Saved by dedup",
-                value: stats.dedup_saved_bytes,
-                text: formatBytes(stats.dedup_saved_bytes),
-              },
-            ]}
-          />
-        </section>
+        <div class="panels">
+          <section class="panel" aria-labelledby="growth-heading">
+            <h2 id="growth-heading">Files over time</h2>
+            <TimeChart
+              id="growth-chart"
+              title="Live files in the inventory, by day"
+              summary={`From ${formatCount(first?.y ?? 0)} files on ${
+                formatTime(first ? first.x / 1000 : null)
+              } to ${formatCount(stats.files)} now.`}
+              series={[{ label: "Files", points: history.points }]}
+              format={(y) => formatCount(Math.round(y))}
+            />
+            {history.cutAt !== null && (
+              <p class="muted">
+                Starts after{" "}
+                {formatTime(history.cutAt)}: that day had too many changes to count here.
+              </p>
+            )}
+          </section>
+          <section class="panel" aria-labelledby="bytes-heading">
+            <h2 id="bytes-heading">Logical and stored bytes</h2>
+            <BarChart
+              title="Logical bytes, bytes each distinct content takes once, and bytes stored"
+              bars={[
+                {
+                  label: "Logical",
+                  value: stats.logical_bytes,
+                  text: formatBytes(stats.logical_bytes),
+                },
+                {
+                  label: "Distinct",
+                  value: stats.unique_bytes,
+                  text: formatBytes(stats.unique_bytes),
+                },
+                {
+                  label: "Stored",
+                  value: stats.stored_bytes,
+                  text: formatBytes(stats.stored_bytes),
+                },
+              ]}
+            />
+          </section>
+        </div>
       </div>,
     );
   });
