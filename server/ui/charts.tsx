@@ -80,7 +80,11 @@ export function TimeChart(
       sx(first[0].x).toFixed(1)
     },${height} Z`
     : "";
-  const day = (x: number) => new Date(x).toISOString().slice(0, 10);
+  // Dates, or times of day when the chart spans less than two days.
+  const day = (x: number) =>
+    spanX < 2 * 24 * 60 * 60 * 1000
+      ? new Date(x).toISOString().slice(5, 16).replace("T", " ")
+      : new Date(x).toISOString().slice(0, 10);
   return (
     <figure class="timechart" aria-labelledby={`${props.id}-title`}>
       <figcaption id={`${props.id}-title`} class="visually-hidden">

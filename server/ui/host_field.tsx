@@ -1,32 +1,25 @@
 /**
- * A host filter: a text field that suggests the fleet's host names (the first 1,000, by
- * name) and accepts any other.
+ * A host filter field. It does not list the fleet's hosts: the read API's host list computes
+ * each host's totals, too dear to run for every filter form on a large inventory.
  */
-import type { Inventory } from "../../lib/inventory.ts";
-
-export async function hostNames(inventory: Inventory): Promise<string[]> {
-  const page = await inventory.hosts({ limit: 1000 });
-  return page.items.map((host) => host.hostname);
-}
-
 export function HostField(
-  props: { id: string; name?: string; value: string; hosts: string[]; label?: string },
+  props: { id: string; name?: string; value: string; label?: string; hint?: string },
 ) {
   return (
     <div>
-      <label for={props.id}>{props.label ?? "Host"}</label>
+      <label for={props.id}>
+        {props.label ?? "Host"}
+        {props.hint && <span class="hint">{props.hint}</span>}
+      </label>
       <input
         type="text"
         id={props.id}
         name={props.name ?? "host"}
         value={props.value}
-        list={`${props.id}-list`}
         placeholder="all hosts"
         autocomplete="off"
+        spellcheck={false}
       />
-      <datalist id={`${props.id}-list`}>
-        {props.hosts.map((host) => <option key={host} value={host} />)}
-      </datalist>
     </div>
   );
 }

@@ -159,8 +159,7 @@ dl.facts dd { margin: 0; overflow-wrap: anywhere; }
   main { padding: 14px 10px 40px; }
   header.top { padding: 8px 10px; }
   nav.main { order: 3; flex-basis: 100%; }
-  nav.main ul { flex-wrap: nowrap; overflow-x: auto; }
-  nav.main a { white-space: nowrap; }
+  nav.main a { white-space: nowrap; padding: 4px 8px; }
   th, td { padding: 6px 8px; }
   .card dd { font-size: 19px; }
   .cards { grid-template-columns: 1fr 1fr; gap: 8px; }

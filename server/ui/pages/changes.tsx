@@ -4,7 +4,7 @@ import type { Inventory } from "../../../lib/inventory.ts";
 import { changesQuerySchema, parseQuery } from "../../../lib/wire/queries.ts";
 import { filterInput } from "../filter_params.ts";
 import { formatBytes, formatTime, shortDigest } from "../format.ts";
-import { HostField, hostNames } from "../host_field.tsx";
+import { HostField } from "../host_field.tsx";
 import { renderPage, viewerOf } from "../layout.tsx";
 import { contentUrl, fileUrl, treeUrl } from "../links.ts";
 import { Pager } from "../pager.tsx";
@@ -31,7 +31,7 @@ export function changesRoutes(inventory: Inventory): Hono<UiEnv> {
       ...input,
       since: filterInput(new URLSearchParams({ since }), { times: ["since"] }).since,
     });
-    const [page, hosts] = await Promise.all([inventory.changes(query), hostNames(inventory)]);
+    const page = await inventory.changes(query);
     return renderPage(
       c,
       { title: "Changes", active: "changes", viewer: viewerOf(c) },
@@ -39,7 +39,7 @@ export function changesRoutes(inventory: Inventory): Hono<UiEnv> {
         <h1>Changes</h1>
         <p class="lead">Files added, modified and deleted, oldest first.</p>
         <form method="get" action="/ui/changes" class="filters">
-          <HostField id="changes-host" value={params.get("host") ?? ""} hosts={hosts} />
+          <HostField id="changes-host" value={params.get("host") ?? ""} />
           <div>
             <label for="since">Since (UTC)</label>
             <input type="datetime-local" id="since" name="since" value={since} required />

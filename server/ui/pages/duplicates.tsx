@@ -4,7 +4,7 @@ import type { Inventory } from "../../../lib/inventory.ts";
 import { duplicatesQuerySchema, parseQuery } from "../../../lib/wire/queries.ts";
 import { filterInput } from "../filter_params.ts";
 import { formatBytes, formatCount, shortDigest } from "../format.ts";
-import { HostField, hostNames } from "../host_field.tsx";
+import { HostField } from "../host_field.tsx";
 import { renderPage, viewerOf } from "../layout.tsx";
 import { contentUrl } from "../links.ts";
 import { Pager } from "../pager.tsx";
@@ -28,7 +28,7 @@ export function duplicatesRoutes(inventory: Inventory): Hono<UiEnv> {
       limit: PAGE_SIZE,
       ...filterInput(filters, { sizes: ["min_size"], repeatable: ["host"] }),
     });
-    const [page, hosts] = await Promise.all([inventory.duplicates(query), hostNames(inventory)]);
+    const page = await inventory.duplicates(query);
     return renderPage(
       c,
       { title: "Duplicates", active: "duplicates", viewer: viewerOf(c) },
@@ -42,8 +42,8 @@ export function duplicatesRoutes(inventory: Inventory): Hono<UiEnv> {
           <HostField
             id="dup-host"
             value={chosenHosts.join(", ")}
-            hosts={hosts}
-            label="Only copies on hosts (comma-separated)"
+            label="Only copies on hosts"
+            hint="one, or several separated by commas"
           />
           <div>
             <label for="dup-min-size">

@@ -12,7 +12,7 @@ import {
 } from "../../../lib/wire/queries.ts";
 import { filterInput } from "../filter_params.ts";
 import { formatBytes, formatCount, shortDigest } from "../format.ts";
-import { HostField, hostNames } from "../host_field.tsx";
+import { HostField } from "../host_field.tsx";
 import { renderPage, viewerOf } from "../layout.tsx";
 import { contentUrl, fileUrl, treeUrl } from "../links.ts";
 import { Pager } from "../pager.tsx";
@@ -39,11 +39,10 @@ export function protectionRoutes(inventory: Inventory): Hono<UiEnv> {
       ...(typeof input.min_size === "string" ? { min_size: input.min_size } : {}),
       ...(typeof input.single_cursor === "string" ? { cursor: input.single_cursor } : {}),
     });
-    const [totals, atRisk, single, hosts] = await Promise.all([
+    const [totals, atRisk, single] = await Promise.all([
       inventory.stats(stats),
       inventory.atRisk(atRiskQuery),
       inventory.singleHost(singleQuery),
-      hostNames(inventory),
     ]);
     return renderPage(
       c,
@@ -51,7 +50,7 @@ export function protectionRoutes(inventory: Inventory): Hono<UiEnv> {
       <div>
         <h1>Protection</h1>
         <form method="get" action="/ui/protection" class="filters">
-          <HostField id="protection-host" value={params.get("host") ?? ""} hosts={hosts} />
+          <HostField id="protection-host" value={params.get("host") ?? ""} />
           <div>
             <label for="protection-min-size">
               Single-host contents of at least <span class="hint">4096, 10K, 5M, 1G</span>

@@ -9,7 +9,7 @@ import { parseQuery, searchQuerySchema } from "../../../lib/wire/queries.ts";
 import { AppError } from "../../../lib/errors.ts";
 import { filterInput } from "../filter_params.ts";
 import { formatBytes, formatTime, shortDigest } from "../format.ts";
-import { HostField, hostNames } from "../host_field.tsx";
+import { HostField } from "../host_field.tsx";
 import { renderPage, viewerOf } from "../layout.tsx";
 import { contentUrl, fileUrl, treeUrl } from "../links.ts";
 import { Pager } from "../pager.tsx";
@@ -131,7 +131,7 @@ export function searchRoutes(inventory: Inventory): Hono<UiEnv> {
             </label>
             <input type="text" id="glob" name="glob" value={value("glob")} />
           </div>
-          <HostField id="search-host" value={value("host")} hosts={await hostNames(inventory)} />
+          <HostField id="search-host" value={value("host")} />
           <div>
             <label for="digest">SHA-256</label>
             <input type="text" id="digest" name="digest" value={value("digest")} class="mono" />
