@@ -261,17 +261,51 @@ Deno.test({
         const atRisk = await page.$$eval("#at-risk + p + .table-wrap tbody tr", (r) => r.length);
         assert.equal(atRisk, 3, "the three never-uploaded logs");
         await shot(page, "11-protection");
-        await page.setViewport({ width: 360, height: 740 });
-        await shot(page, "11-protection-360px");
-        await go(page, `${server.url}/ui/hosts/web-01?path=/srv/www/img`);
-        await shot(page, "05-tree-360px");
-        await page.setViewport({ width: 1280, height: 800 });
         await page.emulateMediaFeatures([{ name: "prefers-color-scheme", value: "dark" }]);
         await go(page, `${server.url}/ui/duplicates`);
         await shot(page, "08-duplicates-dark");
         await page.emulateMediaFeatures([{ name: "prefers-color-scheme", value: "light" }]);
         watch.check("changes and protection");
       });
+
+      await t.step(
+        "every page at 360 px: no sideways scroll, one h1, every field labelled",
+        async () => {
+          const pages: [string, string][] = [
+            ["dashboard", "/ui"],
+            ["hosts", "/ui/hosts"],
+            ["tree", "/ui/hosts/web-01?path=/srv/www/img"],
+            ["file", "/ui/hosts/web-01/file?path=/srv/www/index.html"],
+            ["search", "/ui/search?q=photo"],
+            ["duplicates", "/ui/duplicates"],
+            ["content", `/ui/contents/${inventory.sharedLogo.digest}`],
+            ["changes", "/ui/changes"],
+            ["protection", "/ui/protection"],
+            ["api-keys", "/ui/keys"],
+          ];
+          await page.setViewport({ width: 360, height: 740 });
+          try {
+            for (const [name, path] of pages) {
+              await go(page, `${server.url}${path}`);
+              const report = await page.evaluate(`(() => {
+              const unlabelled = [...document.querySelectorAll("input, select, textarea")]
+                .filter((field) => field.type !== "hidden" && field.labels.length === 0)
+                .map((field) => field.name);
+              return {
+                overflow: document.documentElement.scrollWidth - document.documentElement.clientWidth,
+                h1: document.querySelectorAll("h1").length,
+                unlabelled,
+              };
+            })()`);
+              assert.deepEqual(report, { overflow: 0, h1: 1, unlabelled: [] }, name);
+              await shot(page, `12-${name}-360px`);
+            }
+          } finally {
+            await page.setViewport({ width: 1280, height: 800 });
+          }
+          watch.check("360 px");
+        },
+      );
 
       await t.step("the keyboard reaches the skip link first", async () => {
         await go(page, `${server.url}/ui`);
