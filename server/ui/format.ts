@@ -23,9 +23,9 @@ export function formatCount(count: number): string {
   return COUNT.format(count);
 }
 
-/** An ISO time (or Unix seconds) as "2026-11-30 00:21 UTC"; "never" for null. */
-export function formatTime(time: string | number | null | undefined): string {
-  if (time === null || time === undefined) return "never";
+/** An ISO time (or Unix seconds) as "2026-11-30 00:21 UTC"; `absent` for null. */
+export function formatTime(time: string | number | null | undefined, absent = "never"): string {
+  if (time === null || time === undefined) return absent;
   const date = typeof time === "number" ? new Date(time * 1000) : new Date(time);
   if (Number.isNaN(date.getTime())) return String(time);
   return `${date.toISOString().slice(0, 16).replace("T", " ")} UTC`;

@@ -63,7 +63,7 @@ export function hostsRoutes(inventory: Inventory): Hono<UiEnv> {
                         {formatTime(host.last_report_at)}
                       </td>
                       <td class="hide-narrow" data-sort={host.last_complete_scan_at ?? ""}>
-                        {formatTime(host.last_complete_scan_at)}
+                        {formatTime(host.last_complete_scan_at, "unknown")}
                       </td>
                     </tr>
                   ))}
