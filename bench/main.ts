@@ -11,6 +11,7 @@ import { largeFileBench, loadAverage, rssFlatnessBench, scanBench } from "./clie
 import { batchIngestBench } from "./batch_ingest_bench.ts";
 import { putFileBench } from "./put_file_bench.ts";
 import { diskWriteReference } from "./disk_reference.ts";
+import { queryBench } from "./query_bench.ts";
 
 type Figures = Record<string, unknown>;
 
@@ -20,6 +21,8 @@ const { values } = parseArgs({
     quick: { type: "boolean", default: false },
     only: { type: "string", multiple: true },
     output: { type: "string", default: "BENCHMARKS.md" },
+    // Records of the generated inventory of the query section (the issue's: 10 million).
+    "query-records": { type: "string" },
   },
 });
 const quick = values.quick;
@@ -36,6 +39,14 @@ const SECTIONS: Record<string, () => Promise<Figures>> = {
   large_file: () => largeFileBench({ bytes: quick ? 256 * 1024 ** 2 : 4 * 1024 ** 3 }),
   disk: () => diskWriteReference({ bytes: quick ? 256 * 1024 ** 2 : 4 * 1024 ** 3 }),
   rss: () => rssFlatnessBench(quick ? { small: 3000, large: 30_000 } : {}),
+  query: () =>
+    queryBench({
+      records: values["query-records"] !== undefined
+        ? Number(values["query-records"])
+        : quick
+        ? 20_000
+        : 10_000_000,
+    }),
 };
 
 const results: Record<string, Figures> = {};
@@ -72,6 +83,74 @@ function rssRuns(runs: unknown): string {
       run.files_per_s.toLocaleString("en-US")
     } files/s`
   ).join("; ");
+}
+
+/** The read side's targets (query issue), on the generated inventory. */
+function queryRows(
+  get: (path: string) => unknown,
+  n: (path: string) => string,
+  num: (path: string) => number | undefined,
+  verdict: (ok: boolean | undefined) => string,
+): string[][] {
+  const under = (path: string, limit: number) =>
+    verdict(num(path) === undefined ? undefined : num(path)! < limit);
+  const inventory = `${n("query.records")} records, ${n("query.hosts")} hosts`;
+  const rates = get("query.ingest_records_per_s_by_tenth");
+  const rateText = Array.isArray(rates)
+    ? rates.map((r) => Number(r).toLocaleString("en-US")).join(", ")
+    : "not run";
+  return [
+    [
+      "8a. Substring search, first page",
+      `${n("query.search_substring_first_page_ms")} ms`,
+      `${inventory}; a broad substring: ${
+        n("query.search_broad_substring_first_page_ms")
+      } ms, a glob: ${n("query.search_glob_first_page_ms")} ms`,
+      "< 100 ms",
+      under("query.search_substring_first_page_ms", 100),
+    ],
+    [
+      "8b. Directory listing",
+      `${n("query.directory_listing_ms")} ms`,
+      inventory,
+      "< 20 ms",
+      under("query.directory_listing_ms", 20),
+    ],
+    [
+      "8c. A file's history",
+      `${n("query.file_history_ms")} ms`,
+      inventory,
+      "< 10 ms",
+      under("query.file_history_ms", 10),
+    ],
+    [
+      "8d. Duplicates, top 100",
+      `${n("query.duplicates_top_100_ms")} ms`,
+      inventory,
+      "< 2 s",
+      under("query.duplicates_top_100_ms", 2000),
+    ],
+    [
+      "8e. One host's changes over a day (1,000)",
+      `${n("query.changes_one_host_day_ms")} ms`,
+      inventory,
+      "< 100 ms",
+      under("query.changes_one_host_day_ms", 100),
+    ],
+    [
+      "8f. Ingest as the inventory grows",
+      `last tenth at ${n("query.ingest_last_over_first")}x the first; ${
+        n("query.bytes_per_record")
+      } bytes/record`,
+      `records/s per tenth of the records: ${rateText}`,
+      ">= 0.7x; <= 500 bytes/record",
+      verdict(
+        num("query.ingest_last_over_first") === undefined
+          ? undefined
+          : num("query.ingest_last_over_first")! >= 0.7 && num("query.bytes_per_record")! <= 500,
+      ),
+    ],
+  ];
 }
 
 function markdown(machine: string, when: string, r: Record<string, Figures>): string {
@@ -188,6 +267,7 @@ function markdown(machine: string, when: string, r: Record<string, Figures>): st
       "<= 1.5x",
       verdict(num("rss.rss_ratio") === undefined ? undefined : num("rss.rss_ratio")! <= 1.5),
     ],
+    ...queryRows(get, n, num, verdict),
   ];
   const table = [
     "| benchmark | result | reference, same run | target | |",

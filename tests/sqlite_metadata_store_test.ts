@@ -118,3 +118,40 @@ inventoryContract("sqlite metadata store (:memory:)", async () => {
   const store = await openMetadataStore({ kind: "sqlite", path: ":memory:" });
   return { store, [Symbol.asyncDispose]: () => store[Symbol.asyncDispose]() };
 });
+
+Deno.test("sqlite inventory: a broad substring (thousands of matches) pages in order by walking the files", async () => {
+  await using store = await openMetadataStore({ kind: "sqlite", path: ":memory:" });
+  const files = Array.from({ length: 6000 }, (_, i) => ({
+    hostname: `h${i % 3}`,
+    filepath: `/data/broad/f${String(i).padStart(5, "0")}.txt`,
+    ip_address: "",
+    sha256: digestOf(`broad ${i}`),
+    file_size: 7 + String(i).length,
+    file_mode: 0o100644,
+    file_uid: 0,
+    file_gid: 0,
+    file_mtime: 0,
+    file_atime: 0,
+    file_ctime: 0,
+  }));
+  for (let i = 0; i < files.length; i += 1000) {
+    await store.files.upsertMany(files.slice(i, i + 1000), new Date());
+  }
+  const seen: string[] = [];
+  let cursor: string | null = null;
+  do {
+    const page: Awaited<ReturnType<typeof store.inventory.search>> = await store.inventory.search(
+      { substring: "broad/f0" },
+      { limit: 1000, cursor },
+    );
+    seen.push(...page.items.map((f) => `${f.hostname}:${f.filepath}`));
+    cursor = page.next_cursor;
+  } while (cursor !== null);
+  assert.equal(seen.length, 6000);
+  assert.deepEqual(seen, [...seen].sort());
+  const narrow = await store.inventory.search({ substring: "f01234." }, {
+    limit: 10,
+    cursor: null,
+  });
+  assert.deepEqual(narrow.items.map((f) => f.filepath), ["/data/broad/f01234.txt"]);
+});

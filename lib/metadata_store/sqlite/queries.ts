@@ -43,6 +43,8 @@ const FILE_COLUMNS = `f.id, f.hostname, f.filepath, f.ip_address, f.sha256, f.fi
 
 /** Shortest substring the trigram index can serve; shorter ones scan the paths. */
 const TRIGRAM = 3;
+/** Path index matches above which a search walks the files in order instead. */
+const SELECTIVE_MATCHES = 5000;
 
 const hostKey = z.tuple([text, text]);
 
@@ -200,16 +202,20 @@ export class SqliteInventoryQueries implements InventoryQueries {
       const where = ["f.deleted_at IS NULL"];
       const params: SQLInputValue[] = [];
       if (filter.substring !== undefined) {
-        if ([...filter.substring].length >= TRIGRAM) {
+        const pattern = `*${globLiteral(filter.substring)}*`;
+        if ([...filter.substring].length >= TRIGRAM && this.#selective(pattern)) {
           where.push("f.rowid IN (SELECT rowid FROM files_fts WHERE filepath GLOB ?)");
-          params.push(`*${globLiteral(filter.substring)}*`);
+          params.push(pattern);
         }
         where.push("instr(f.filepath, ?) > 0");
         params.push(filter.substring);
       }
       if (filter.glob !== undefined) {
         const prefilter = filter.glob.prefilter;
-        if (prefilter !== null && /[^*?[\]]{3}/.test(prefilter.replace(/\[[^\]]*\]/g, "?"))) {
+        if (
+          prefilter !== null && /[^*?[\]]{3}/.test(prefilter.replace(/\[[^\]]*\]/g, "?")) &&
+          this.#selective(prefilter)
+        ) {
           where.push("f.rowid IN (SELECT rowid FROM files_fts WHERE filepath GLOB ?)");
           params.push(prefilter);
         }
@@ -250,6 +256,19 @@ export class SqliteInventoryQueries implements InventoryQueries {
       }
       return this.#filePage("search", where, params, page);
     });
+  }
+
+  /**
+   * Whether the path index narrows `pattern` to few files. A broad pattern (thousands of
+   * matches) is answered faster by walking the files in page order and testing each path,
+   * which finds a first page at once, than by collecting and sorting every match.
+   */
+  #selective(pattern: string): boolean {
+    const [row] = this.#all(
+      `SELECT count(*) AS n FROM (SELECT rowid FROM files_fts WHERE filepath GLOB ? LIMIT ?)`,
+      [pattern, SELECTIVE_MATCHES],
+    );
+    return int.parse(row?.n ?? 0) < SELECTIVE_MATCHES;
   }
 
   /** Live files by (hostname, filepath) under `where`. */
