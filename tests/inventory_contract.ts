@@ -187,8 +187,10 @@ export function inventoryContract(
             sha256: BETA,
             file_size: 4,
             file_mtime: MTIME,
+            file_mode: 0o100644,
             replaced_at: T3.toISOString(),
           }],
+          absences: [],
         });
         const cat = await q.file("host-a", "/srv/photos/cat.jpg");
         assert.equal(cat?.deleted_at, T3.toISOString());
@@ -471,6 +473,60 @@ export function inventoryContract(
           );
         }
       });
+    },
+  });
+
+  Deno.test({
+    name: label("a deletion that was undone stays in the history, the changes and the snapshots"),
+    ignore: options.ignore !== undefined,
+    async fn() {
+      await using fixture = await open();
+      const store = fixture.store;
+      const q = store.inventory;
+      const at = (day: number) => new Date(Date.UTC(2026, 1, day));
+      const v1 = { ...fileAt("h", "/d/f", "one"), file_mode: 0o100600 };
+      await store.files.upsertMany([v1, fileAt("h", "/d/same", "same")], at(1));
+      await store.files.markDeleted("h", ["/d/f", "/d/same"], at(3));
+      // Back with new content and mode, and back as it was.
+      const v2 = { ...fileAt("h", "/d/f", "two", MTIME + 5), file_mode: 0o100755 };
+      await store.files.upsertMany([v2, fileAt("h", "/d/same", "same")], at(5));
+
+      const detail = await q.file("h", "/d/f");
+      assert.deepEqual(detail?.absences, [
+        { deleted_at: at(3).toISOString(), restored_at: at(5).toISOString() },
+      ]);
+      assert.deepEqual(detail?.history, [{
+        sha256: digestOf("one"),
+        file_size: 3,
+        file_mtime: MTIME,
+        file_mode: 0o100600,
+        replaced_at: at(5).toISOString(),
+      }]);
+      assert.deepEqual((await q.file("h", "/d/same"))?.history, []);
+
+      const snap = async (day: number) =>
+        (await q.snapshot("h", "/d", at(day).toISOString(), ALL)).items.map((f) =>
+          `${f.filepath} ${f.file_size} ${f.file_mode.toString(8)}`
+        );
+      assert.deepEqual(await snap(2), ["/d/f 3 100600", "/d/same 4 100644"]);
+      assert.deepEqual(await snap(4), []);
+      assert.deepEqual(await snap(6), ["/d/f 3 100755", "/d/same 4 100644"]);
+
+      const changes = await q.changes(
+        { since: at(1).toISOString(), until: at(9).toISOString() },
+        ALL,
+      );
+      assert.deepEqual(
+        changes.items.map((c) => `${c.at.slice(8, 10)} ${c.kind} ${c.filepath} ${c.file_size}`),
+        [
+          "01 added /d/f 3",
+          "01 added /d/same 4",
+          "03 deleted /d/f 3",
+          "03 deleted /d/same 4",
+          "05 added /d/f 3",
+          "05 added /d/same 4",
+        ],
+      );
     },
   });
 

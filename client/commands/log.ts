@@ -10,8 +10,8 @@ import { sized } from "./hosts.ts";
 
 const HELP = `Usage: ppclient log HOST:PATH [OPTIONS]
 
-Shows a file's history, newest first: its deletion (if it is deleted), its current
-content, and each earlier content with the time it was replaced. --json prints the
+Shows a file's history, newest first: when it was added, each new content (modified),
+each deletion, and each return after a deletion (back). --json prints the
 file record with its history as one object.
 
 Options:
@@ -45,29 +45,33 @@ export const logCommand: Command = {
         writeRecord(context.terminal, format, [], detail);
         return EXIT.ok;
       }
-      const { file, history } = detail;
-      // Oldest first, each content with the time it became current.
+      const { file, history, absences } = detail;
+      // Each content with the time it became current, oldest first.
       const chronological = [...history].reverse();
-      const events: Event[] = [];
-      chronological.forEach((entry, index) => {
-        events.push({
-          at: index === 0 ? file.created_at : chronological[index - 1].replaced_at,
-          event: index === 0 ? "added" : "modified",
-          sha256: entry.sha256,
-          file_size: entry.file_size,
-          file_mtime: entry.file_mtime,
-        });
+      const contents = [...chronological.map((c) => ({ ...c, until: c.replaced_at })), {
+        ...file,
+        until: null,
+      }];
+      const restored = new Set(absences.map((a) => a.restored_at));
+      const contentAt = (at: string) =>
+        contents.find((c) => c.until === null || c.until > at) ?? file;
+      const events: Event[] = contents.map((content, index) => {
+        const at = index === 0 ? file.created_at : chronological[index - 1].replaced_at;
+        return {
+          at,
+          event: index === 0 ? "added" : restored.has(at) ? "back" : "modified",
+          ...pick(content),
+        };
       });
-      events.push({
-        at: chronological.at(-1)?.replaced_at ?? file.created_at,
-        event: chronological.length === 0 ? "added" : "modified",
-        sha256: file.sha256,
-        file_size: file.file_size,
-        file_mtime: file.file_mtime,
-      });
-      if (detail.deleted_at !== null) {
-        events.push({ ...events.at(-1)!, at: detail.deleted_at, event: "deleted" });
+      const mark = (at: string, event: string) =>
+        events.push({ at, event, ...pick(contentAt(at)) });
+      for (const absence of absences) {
+        mark(absence.deleted_at, "deleted");
+        // Back with the same content: no new content marks it.
+        if (!events.some((e) => e.at === absence.restored_at)) mark(absence.restored_at, "back");
       }
+      if (detail.deleted_at !== null) mark(detail.deleted_at, "deleted");
+      events.sort((a, b) => (a.at < b.at ? -1 : a.at > b.at ? 1 : 0));
       await writeRows(
         context.terminal,
         format,
@@ -86,3 +90,7 @@ export const logCommand: Command = {
     });
   },
 };
+
+function pick(content: { sha256: string; file_size: number; file_mtime: number }) {
+  return { sha256: content.sha256, file_size: content.file_size, file_mtime: content.file_mtime };
+}

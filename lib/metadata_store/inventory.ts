@@ -70,13 +70,26 @@ export interface FileEntry {
 /** Directories first, then files, each by name (byte order). */
 export type TreeEntry = DirectoryEntry | FileEntry;
 
-/** One file, live or deleted, with every digest it had. */
+/** An earlier content of a file, with the mode it had (null when recorded before modes were). */
+export interface FileVersion extends FileHistoryEntry {
+  file_mode: number | null;
+}
+
+/** A time a file was away: deleted, then registered again. */
+export interface Absence {
+  deleted_at: string;
+  restored_at: string;
+}
+
+/** One file, live or deleted, with every digest it had and the times it was away. */
 export interface FileDetail {
   file: FileRecord;
   /** When it was deleted; null while it is live. */
   deleted_at: string | null;
   /** Earlier digests, newest first. */
-  history: FileHistoryEntry[];
+  history: FileVersion[];
+  /** Deletions that were undone, newest first. */
+  absences: Absence[];
 }
 
 export interface SearchFilter {

@@ -234,7 +234,12 @@ export const historyEntrySchema = z.object({
 export const fileDetailSchema = z.object({
   file: fileRecordSchema,
   deleted_at: time.nullable(),
-  history: z.array(historyEntrySchema).meta({ description: "Earlier digests, newest first" }),
+  history: z.array(historyEntrySchema.extend({
+    file_mode: count.nullable().meta({ description: "Null when recorded before modes were" }),
+  })).meta({ description: "Earlier digests, newest first" }),
+  absences: z.array(z.object({ deleted_at: time, restored_at: time })).meta({
+    description: "Deletions that were undone (the file registered again), newest first",
+  }),
 });
 
 export const duplicateGroupSchema = z.object({

@@ -21,7 +21,7 @@ import { isId } from "../../ids.ts";
 import { digestSchema } from "../../digest.ts";
 import type { FileHistoryEntry, FileRecord } from "../../models/file.ts";
 import { type ApiKeyRecord, scopeSchema } from "../../models/api_key.ts";
-import type { BlobRecord } from "../mod.ts";
+import type { Absence, BlobRecord, FileVersion } from "../mod.ts";
 
 /** An `_id` as stored: an ObjectId (ours and the earlier system's) or, rarely, a string. */
 export type DocumentId = ObjectId | string;
@@ -83,6 +83,8 @@ const fileDocumentSchema = z.object({
 export interface StoredFile {
   file: FileRecord;
   deleted: boolean;
+  /** When it was deleted (ISO 8601); null while live. */
+  deletedAt: string | null;
   /** Compare-and-set token: null for documents never updated by ppserver. */
   revision: number | null;
   /** The `_id` exactly as stored, for updates. */
@@ -110,6 +112,7 @@ export function storedFileOf(document: unknown): StoredFile {
   return {
     file,
     deleted: parsed.deleted_at !== null,
+    deletedAt: parsed.deleted_at,
     revision: parsed.revision,
     rawId: parsed._id,
   };
@@ -133,16 +136,33 @@ const historyDocumentSchema = z.object({
 /** Earlier digests of a file, newest first (later entries first among equal times). */
 export function historyOf(document: unknown): FileHistoryEntry[] {
   const { history } = parse(historyDocumentSchema, document, "file history");
-  return history
-    .map((entry, index) => ({ entry, index }))
+  return newestFirst(history, (entry) => entry.replaced_at);
+}
+
+const versionsDocumentSchema = z.object({
+  history: z.array(historyEntrySchema.extend({
+    file_mode: number.nullish().transform((value) => value ?? null),
+  })).nullish().transform((value) => value ?? []),
+  absences: z.array(z.object({ deleted_at: dateSchema, restored_at: dateSchema })).nullish()
+    .transform((value) => value ?? []),
+});
+
+/** A file's earlier contents with their modes, and the times it was away; newest first. */
+export function versionsOf(document: unknown): { history: FileVersion[]; absences: Absence[] } {
+  const parsed = parse(versionsDocumentSchema, document, "file history");
+  return {
+    history: newestFirst(parsed.history, (entry) => entry.replaced_at),
+    absences: newestFirst(parsed.absences, (entry) => entry.deleted_at),
+  };
+}
+
+function newestFirst<T>(items: T[], time: (item: T) => string): T[] {
+  return items
+    .map((item, index) => ({ item, index }))
     .sort((a, b) =>
-      a.entry.replaced_at < b.entry.replaced_at
-        ? 1
-        : a.entry.replaced_at > b.entry.replaced_at
-        ? -1
-        : b.index - a.index
+      time(a.item) < time(b.item) ? 1 : time(a.item) > time(b.item) ? -1 : b.index - a.index
     )
-    .map(({ entry }) => entry);
+    .map(({ item }) => item);
 }
 
 const blobDocumentSchema = z.object({

@@ -37,6 +37,7 @@ import {
   historyOf,
   type IdDocument,
   objectIdOf,
+  type StoredFile,
   storedFileOf,
   storedIds,
 } from "./documents.ts";
@@ -124,7 +125,7 @@ export class MongoFileIndex implements FileIndex {
       }
       const file: FileRecord = { ...existing.file, ...input, updated_at: at };
       updates.push(
-        this.#compareAndSet(existing.rawId, existing.revision, existing.file, input, now).then(
+        this.#compareAndSet(existing, input, now).then(
           (won) => {
             if (!won) return index;
             results[index] = { file, outcome: "updated" };
@@ -184,28 +185,31 @@ export class MongoFileIndex implements FileIndex {
   }
 
   /** Updates a file if nobody changed it since it was read; false when somebody did. */
-  async #compareAndSet(
-    id: DocumentId,
-    revision: number | null,
-    existing: FileRecord,
-    input: FileMetadata,
-    now: Date,
-  ): Promise<boolean> {
+  async #compareAndSet(stored: StoredFile, input: FileMetadata, now: Date): Promise<boolean> {
+    const existing = stored.file;
     const set: Document = { updated_at: now, deleted_at: null };
     for (const field of REPORTED_FIELDS) set[field] = input[field];
     const update: Document = { $set: set, $inc: { revision: 1 }, $unset: { status: "" } };
+    const push: Document = {};
     if (existing.sha256 !== input.sha256) {
-      update.$push = {
-        history: {
-          sha256: existing.sha256,
-          file_size: existing.file_size,
-          file_mtime: existing.file_mtime,
-          replaced_at: now,
-        },
+      push.history = {
+        sha256: existing.sha256,
+        file_size: existing.file_size,
+        file_mtime: existing.file_mtime,
+        file_mode: existing.file_mode,
+        replaced_at: now,
       };
       for (const field of STALE_ON_NEW_DIGEST) update.$unset[field] = "";
     }
-    const result = await this.collection.updateOne({ _id: id, revision }, update);
+    if (stored.deletedAt !== null) {
+      // Back after a deletion: the time it was away stays known (restore, changes).
+      push.absences = { deleted_at: new Date(stored.deletedAt), restored_at: now };
+    }
+    if (Object.keys(push).length > 0) update.$push = push;
+    const result = await this.collection.updateOne(
+      { _id: stored.rawId, revision: stored.revision },
+      update,
+    );
     return result.matchedCount === 1;
   }
 

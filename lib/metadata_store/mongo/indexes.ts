@@ -22,6 +22,8 @@ export const FILE_INDEXES: IndexSpec[] = [
   { key: { created_at: 1 }, unique: false, purpose: "changes: files added" },
   { key: { deleted_at: 1 }, unique: false, purpose: "changes: files deleted" },
   { key: { "history.replaced_at": 1 }, unique: false, purpose: "changes: files modified" },
+  { key: { "absences.deleted_at": 1 }, unique: false, purpose: "changes: deletions undone" },
+  { key: { "absences.restored_at": 1 }, unique: false, purpose: "changes: files back" },
 ];
 
 export const API_KEY_INDEXES: IndexSpec[] = [

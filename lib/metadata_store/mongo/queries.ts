@@ -36,7 +36,7 @@ import type {
 } from "../inventory.ts";
 import { compareText, directoryPrefix, prefixEnd } from "../path_range.ts";
 import type { BlobDocument } from "./blobs.ts";
-import { fileOf, historyOf, type IdDocument, storedFileOf } from "./documents.ts";
+import { fileOf, type IdDocument, storedFileOf, versionsOf } from "./documents.ts";
 import { run } from "./errors.ts";
 
 const LIVE = { deleted_at: null } as const;
@@ -179,7 +179,7 @@ export class MongoInventoryQueries implements InventoryQueries {
       return {
         file: fileOf(document),
         deleted_at: deletedSchema.parse(document).deleted_at ?? null,
-        history: historyOf(document),
+        ...versionsOf(document),
       };
     });
   }
@@ -367,6 +367,8 @@ export class MongoInventoryQueries implements InventoryQueries {
           { created_at: window },
           { deleted_at: window },
           { "history.replaced_at": window },
+          { "absences.deleted_at": window },
+          { "absences.restored_at": window },
         ]
       ) {
         for await (const document of this.files.find({ ...host, ...match })) {
@@ -374,7 +376,12 @@ export class MongoInventoryQueries implements InventoryQueries {
           if (seen.has(stored.file.id)) continue;
           seen.add(stored.file.id);
           const file = stored.file;
-          const versions = historyOf(document).reverse();
+          const { history, absences } = versionsOf(document);
+          const versions = history.reverse();
+          const restoredAt = new Set(absences.map((absence) => absence.restored_at));
+          // The content the file had at a time: the first one replaced after it, else the current.
+          const contentAt = (at: string) =>
+            versions.find((entry) => entry.replaced_at > at) ?? file;
           const base = { hostname: file.hostname, filepath: file.filepath };
           if (inWindow(file.created_at)) {
             const first = versions[0] ?? file;
@@ -387,8 +394,32 @@ export class MongoInventoryQueries implements InventoryQueries {
               previous_sha256: null,
             });
           }
+          for (const absence of absences) {
+            if (inWindow(absence.deleted_at)) {
+              const gone = contentAt(absence.deleted_at);
+              changes.push({
+                at: absence.deleted_at,
+                kind: "deleted",
+                ...base,
+                sha256: gone.sha256,
+                file_size: gone.file_size,
+                previous_sha256: null,
+              });
+            }
+            if (inWindow(absence.restored_at)) {
+              const back = contentAt(absence.restored_at);
+              changes.push({
+                at: absence.restored_at,
+                kind: "added",
+                ...base,
+                sha256: back.sha256,
+                file_size: back.file_size,
+                previous_sha256: null,
+              });
+            }
+          }
           versions.forEach((entry, index) => {
-            if (!inWindow(entry.replaced_at)) return;
+            if (!inWindow(entry.replaced_at) || restoredAt.has(entry.replaced_at)) return;
             const next = versions[index + 1] ?? file;
             changes.push({
               at: entry.replaced_at,
@@ -565,14 +596,17 @@ export class MongoInventoryQueries implements InventoryQueries {
           versions.push(current);
           continue;
         }
+        const { history, absences } = versionsOf(document);
+        if (absences.some((a) => a.deleted_at <= at && a.restored_at > at)) continue;
         // The oldest digest replaced after `at` was the one of that time.
-        const replaced = historyOf(document).reverse().find((entry) => entry.replaced_at > at);
+        const replaced = history.reverse().find((entry) => entry.replaced_at > at);
         if (replaced) {
           versions.push({
             ...current,
             sha256: replaced.sha256,
             file_size: replaced.file_size,
             file_mtime: replaced.file_mtime,
+            file_mode: replaced.file_mode ?? current.file_mode,
           });
           continue;
         }

@@ -12,7 +12,7 @@ import {
 import type { FileIndex, FileStats } from "../mod.ts";
 import { run } from "./errors.ts";
 import type { GroupCommit } from "./group_commit.ts";
-import { fileOf, historyEntryOf, integer, isDeleted } from "./rows.ts";
+import { fileOf, historyEntryOf, integer, isDeleted, nullableText } from "./rows.ts";
 import { type Statements, transaction } from "./statements.ts";
 
 export class SqliteFileIndex implements FileIndex {
@@ -72,9 +72,22 @@ export class SqliteFileIndex implements FileIndex {
     }
     if (existing.sha256 !== input.sha256) {
       this.sql.get(
-        `INSERT INTO file_history (file_id, sha256, file_size, file_mtime, replaced_at)
-         VALUES (?, ?, ?, ?, ?)`,
-      ).run(existing.id, existing.sha256, existing.file_size, existing.file_mtime, at);
+        `INSERT INTO file_history (file_id, sha256, file_size, file_mtime, file_mode, replaced_at)
+         VALUES (?, ?, ?, ?, ?, ?)`,
+      ).run(
+        existing.id,
+        existing.sha256,
+        existing.file_size,
+        existing.file_mtime,
+        existing.file_mode,
+        at,
+      );
+    }
+    if (deleted && row) {
+      // Back after a deletion: the time it was away stays known (restore, changes).
+      this.sql.get(
+        "INSERT INTO file_deletions (file_id, deleted_at, restored_at) VALUES (?, ?, ?)",
+      ).run(existing.id, nullableText(row, "deleted_at"), at);
     }
     const file: FileRecord = { ...existing, ...input, updated_at: at };
     this.sql.get(

@@ -5,6 +5,10 @@
  *   `instr()`. Kept in step with `files` by triggers (paths never change in place).
  * - `files_by_host_created`: a host's files by registration time (changes, first report).
  * - `file_history_by_time`: digest changes by time (changes).
+ * - `file_history.file_mode`: the mode a replaced content had (restore at a time); null in
+ *   rows written before it.
+ * - `file_deletions`: the times a file was away (deleted, then registered again), so that
+ *   restore and changes see deletions that were undone.
  */
 import type { DatabaseSync } from "node:sqlite";
 
@@ -21,6 +25,12 @@ CREATE TRIGGER IF NOT EXISTS files_fts_delete AFTER DELETE ON files BEGIN
 END;
 CREATE INDEX IF NOT EXISTS files_by_host_created ON files (hostname, created_at);
 CREATE INDEX IF NOT EXISTS file_history_by_time ON file_history (replaced_at);
+CREATE TABLE IF NOT EXISTS file_deletions (
+  file_id TEXT NOT NULL REFERENCES files (id) ON DELETE CASCADE,
+  deleted_at TEXT NOT NULL,
+  restored_at TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS file_deletions_by_file ON file_deletions (file_id);
 `;
 
 /** Creates the read-side schema; fills the path index of a database made before it. */
@@ -29,5 +39,9 @@ export function migrateInventory(db: DatabaseSync): void {
     "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'files_fts'",
   ).get() !== undefined;
   db.exec(INVENTORY_SCHEMA);
+  const history = db.prepare("PRAGMA table_info(file_history)").all().map((r) => String(r.name));
+  if (!history.includes("file_mode")) {
+    db.exec("ALTER TABLE file_history ADD COLUMN file_mode INTEGER");
+  }
   if (!existed) db.exec("INSERT INTO files_fts (files_fts) VALUES ('rebuild')");
 }

@@ -7,9 +7,9 @@
 import type { DatabaseSync, SQLInputValue, StatementSync } from "node:sqlite";
 import { z } from "zod";
 import { type Digest, EMPTY_DIGEST } from "../../digest.ts";
-import type { FileHistoryEntry, FileRecord } from "../../models/file.ts";
+import type { FileRecord } from "../../models/file.ts";
 import { digestSchema } from "../../digest.ts";
-import { fileOf, historyEntryOf, nullableText, type Row } from "./rows.ts";
+import { fileOf, historyEntryOf, integer, nullableText, type Row, text as textOf } from "./rows.ts";
 import { decodeCursor, encodeCursor, pageOf } from "../cursor.ts";
 import type {
   AtRiskFilter,
@@ -19,6 +19,7 @@ import type {
   DuplicateGroup,
   DuplicateTotals,
   FileDetail,
+  FileVersion,
   HostSummary,
   InventoryQueries,
   InventoryStats,
@@ -188,12 +189,23 @@ export class SqliteInventoryQueries implements InventoryQueries {
       );
       if (!row) return null;
       const file = fileOf(row);
-      const history: FileHistoryEntry[] = this.#all(
-        `SELECT sha256, file_size, file_mtime, replaced_at FROM file_history WHERE file_id = ?
-         ORDER BY replaced_at DESC, rowid DESC`,
+      const history: FileVersion[] = this.#all(
+        `SELECT sha256, file_size, file_mtime, replaced_at, file_mode FROM file_history
+         WHERE file_id = ? ORDER BY replaced_at DESC, rowid DESC`,
         [file.id],
-      ).map(historyEntryOf);
-      return { file, deleted_at: nullableText(row, "deleted_at"), history };
+      ).map((entry) => ({
+        ...historyEntryOf(entry),
+        file_mode: nullableInteger(entry, "file_mode"),
+      }));
+      const absences = this.#all(
+        `SELECT deleted_at, restored_at FROM file_deletions WHERE file_id = ?
+         ORDER BY deleted_at DESC, rowid DESC`,
+        [file.id],
+      ).map((entry) => ({
+        deleted_at: textOf(entry, "deleted_at"),
+        restored_at: textOf(entry, "restored_at"),
+      }));
+      return { file, deleted_at: nullableText(row, "deleted_at"), history, absences };
     });
   }
 
@@ -391,14 +403,8 @@ export class SqliteInventoryQueries implements InventoryQueries {
       const host = filter.hostname === undefined ? "" : "AND f.hostname = ?";
       const hostParam = filter.hostname === undefined ? [] : [filter.hostname];
       const window = [filter.since, filter.until];
-      const params: SQLInputValue[] = [
-        ...window,
-        ...hostParam,
-        ...window,
-        ...hostParam,
-        ...window,
-        ...hostParam,
-      ];
+      const params: SQLInputValue[] = [];
+      for (let branch = 0; branch < 5; branch++) params.push(...window, ...hostParam);
       let keyset = "";
       if (page.cursor !== null) {
         const key = decodeCursor("changes", page.cursor, z.tuple([text, text, text, text]));
@@ -425,9 +431,22 @@ export class SqliteInventoryQueries implements InventoryQueries {
              h.sha256
            FROM file_history h JOIN files f ON f.id = h.file_id
            WHERE h.replaced_at >= ? AND h.replaced_at < ? ${host}
+             AND NOT EXISTS (SELECT 1 FROM file_deletions d WHERE d.file_id = h.file_id
+               AND d.restored_at = h.replaced_at)
            UNION ALL
            SELECT f.deleted_at, 'deleted', f.hostname, f.filepath, f.sha256, f.file_size, NULL
            FROM files f WHERE f.deleted_at >= ? AND f.deleted_at < ? ${host}
+           UNION ALL
+           SELECT d.deleted_at, 'deleted', f.hostname, f.filepath,
+             ${versionAt("sha256", "d.deleted_at")}, ${versionAt("file_size", "d.deleted_at")}, NULL
+           FROM file_deletions d JOIN files f ON f.id = d.file_id
+           WHERE d.deleted_at >= ? AND d.deleted_at < ? ${host}
+           UNION ALL
+           SELECT d.restored_at, 'added', f.hostname, f.filepath,
+             ${versionAt("sha256", "d.restored_at")}, ${versionAt("file_size", "d.restored_at")},
+             NULL
+           FROM file_deletions d JOIN files f ON f.id = d.file_id
+           WHERE d.restored_at >= ? AND d.restored_at < ? ${host}
          ) ${keyset} ORDER BY at, hostname, filepath, kind LIMIT ?`,
         [...params, page.limit + 1],
       ).map((row) => changeSchema.parse(row));
@@ -553,8 +572,9 @@ export class SqliteInventoryQueries implements InventoryQueries {
       const params: SQLInputValue[] = [hostname, exact, prefix, prefixEnd(prefix)];
       let where = "";
       if (at !== null) {
-        where += " AND f.created_at <= ?";
-        params.push(at);
+        where += ` AND f.created_at <= ? AND NOT EXISTS (SELECT 1 FROM file_deletions d
+          WHERE d.file_id = f.id AND d.deleted_at <= ? AND d.restored_at > ?)`;
+        params.push(at, at, at);
       } else {
         where += " AND f.deleted_at IS NULL";
       }
@@ -565,8 +585,9 @@ export class SqliteInventoryQueries implements InventoryQueries {
       // With `at`: the first history entry replaced after `at` is the version of that time;
       // without one, the current version, unless it was deleted by then.
       const version = at === null
-        ? "NULL AS h_sha256, NULL AS h_size, NULL AS h_mtime"
-        : `h.sha256 AS h_sha256, h.file_size AS h_size, h.file_mtime AS h_mtime`;
+        ? "NULL AS h_sha256, NULL AS h_size, NULL AS h_mtime, NULL AS h_mode"
+        : `h.sha256 AS h_sha256, h.file_size AS h_size, h.file_mtime AS h_mtime,
+          h.file_mode AS h_mode`;
       const join = at === null ? "" : `LEFT JOIN file_history h ON h.rowid = (
           SELECT x.rowid FROM file_history x WHERE x.file_id = f.id AND x.replaced_at > ?
           ORDER BY x.replaced_at, x.rowid LIMIT 1)`;
@@ -588,7 +609,7 @@ export class SqliteInventoryQueries implements InventoryQueries {
             filepath: row.filepath,
             sha256: row.h_sha256,
             file_size: row.h_size ?? 0,
-            file_mode: row.file_mode,
+            file_mode: row.h_mode ?? row.file_mode,
             file_mtime: row.h_mtime ?? 0,
           };
         } else {
@@ -654,4 +675,15 @@ const snapshotRowSchema = z.object({
   h_sha256: digestSchema.nullable(),
   h_size: int.nullable(),
   h_mtime: num.nullable(),
+  h_mode: int.nullable(),
 });
+
+/** SQL for a column of the content file `f` had at the time `at` (an SQL expression). */
+function versionAt(column: "sha256" | "file_size", at: string): string {
+  return `coalesce((SELECT x.${column} FROM file_history x WHERE x.file_id = f.id
+    AND x.replaced_at > ${at} ORDER BY x.replaced_at, x.rowid LIMIT 1), f.${column})`;
+}
+
+function nullableInteger(row: Row, column: string): number | null {
+  return row[column] === null ? null : integer(row, column);
+}
