@@ -65,16 +65,24 @@ export function dashboardRoutes(inventory: Inventory): Hono<UiEnv> {
         <div class="panels">
           <section class="panel" aria-labelledby="growth-heading">
             <h2 id="growth-heading">Files over time</h2>
-            <TimeChart
-              id="growth-chart"
-              title="Live files in the inventory, by day"
-              summary={`From ${formatCount(first?.y ?? 0)} files on ${
-                formatTime(first ? first.x / 1000 : null)
-              } to ${formatCount(stats.files)} now.`}
-              series={[{ label: "Files", points: history.points }]}
-              format={(y) => formatCount(Math.round(y))}
-            />
-            {history.cutAt !== null && (
+            {history.points.length < 2
+              ? (
+                <p class="empty">
+                  The last day had more changes than this chart reads; see Changes.
+                </p>
+              )
+              : (
+                <TimeChart
+                  id="growth-chart"
+                  title="Live files in the inventory, by day"
+                  summary={`From ${formatCount(first?.y ?? 0)} files on ${
+                    formatTime(first ? first.x / 1000 : null)
+                  } to ${formatCount(stats.files)} now.`}
+                  series={[{ label: "Files", points: history.points }]}
+                  format={(y) => formatCount(Math.round(y))}
+                />
+              )}
+            {history.cutAt !== null && history.points.length >= 2 && (
               <p class="muted">
                 Starts after{" "}
                 {formatTime(history.cutAt)}: that day had too many changes to count here.
