@@ -5,6 +5,7 @@
  */
 import { bytesMismatch, type Digest, EMPTY_DIGEST, verifyStream } from "./digest.ts";
 import { AppError, short } from "./errors.ts";
+import { publishBlobOutcome } from "./store_channels.ts";
 import type { FileMetadata, FileRecord, UpsertOutcome } from "./models/file.ts";
 import type {
   BlobBytes,
@@ -83,13 +84,21 @@ export async function storeBlob(
 ): Promise<PutResult> {
   const stored = alwaysStored(digest) ||
     (await stores.metadata.blobs.has(digest) && await stores.blobs.has(digest));
-  if (stored) return { created: false, size: await verifyStream(digest, options.size, body) };
+  if (stored) {
+    return announced({ created: false, size: await verifyStream(digest, options.size, body) });
+  }
   // Not stored, or indexed but lost from the blob store: (re)write, then index.
   const result = await stores.blobs.put(digest, options.size, body);
   await stores.metadata.blobs.record(
     { digest, size: result.size, epoch_file_id: options.epochFile?.id ?? null },
     new Date(),
   );
+  return announced(result);
+}
+
+/** Tells the metrics whether an upload stored new content or met content already held. */
+function announced<T extends { created: boolean; size: number }>(result: T): T {
+  publishBlobOutcome({ outcome: result.created ? "stored" : "deduplicated", bytes: result.size });
   return result;
 }
 
@@ -193,10 +202,13 @@ export async function storeBlobs(
   });
   await Promise.all([...toRecord].map(([digest, size]) => indexBlob(stores, digest, size, now)));
   let next = 0;
-  return blobs.map((blob) => {
-    if (!alwaysStored(blob.digest)) return stored[next++];
+  return blobs.map((blob): PutManyResult => {
+    if (!alwaysStored(blob.digest)) {
+      const result = stored[next++];
+      return "error" in result ? result : announced(result);
+    }
     const error = bytesMismatch(blob.digest, blob.bytes);
-    return error ? { error } : { created: false, size: blob.bytes.byteLength };
+    return error ? { error } : announced({ created: false, size: blob.bytes.byteLength });
   });
 }
 
@@ -213,12 +225,12 @@ export async function adoptBlobByDigest(
 ): Promise<PutResult | null> {
   if (!stores.blobs.adopt) return null;
   if (await stores.metadata.blobs.has(digest) && await stores.blobs.has(digest)) {
-    return { created: false, size };
+    return announced({ created: false, size });
   }
   const result = await stores.blobs.adopt(digest, size, path);
   if (result === null) return null;
   await indexBlob(stores, digest, size, new Date());
-  return result;
+  return announced(result);
 }
 
 /** Records a blob stored by digest alone, the oldest live file with it as its epoch file. */

@@ -15,6 +15,7 @@ import { uploadRoutes } from "./routes/uploads.ts";
 import { apiKeyRoutes } from "./routes/api_keys.ts";
 import { v1Routes } from "./routes/v1_api.ts";
 import { cloneRoutes } from "./routes/clones.ts";
+import { metricsRoutes, type MetricsSource } from "./routes/metrics.ts";
 import type { ResumableUploads } from "./resumable_uploads.ts";
 import { keyGuards } from "./middleware/api_key_auth.ts";
 import { KeyUsage } from "./middleware/key_usage.ts";
@@ -39,6 +40,8 @@ export interface AppDeps {
   uiSessions?: UiSessions;
   /** Outermost middleware, before everything else (the access log's request observer). */
   observe?: MiddlewareHandler;
+  /** Prometheus metrics, served at /metrics to admin keys. */
+  metrics?: MetricsSource;
 }
 
 export function createApp(deps: AppDeps): Hono {
@@ -65,6 +68,7 @@ export function createApp(deps: AppDeps): Hono {
   app.route("/", uploadRoutes(routeDeps));
   app.route("/", apiKeyRoutes(routeDeps));
   app.route("/", cloneRoutes(routeDeps));
+  if (deps.metrics) app.route("/", metricsRoutes(routeDeps.guards.admin, deps.metrics));
   app.route("/", v1Routes({ ...routeDeps, version: deps.version, uploads: deps.uploads }));
 
   app.notFound((c) =>

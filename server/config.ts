@@ -34,6 +34,8 @@ export interface ServerConfig {
   bodyTimeoutSeconds: number;
   /** On SIGTERM or SIGINT, how long requests in flight may take to finish. */
   drainTimeoutSeconds: number;
+  /** A separate address serving /metrics without a key; null: only /metrics on the main one. */
+  metricsListen: { hostname: string; port: number } | null;
   /** PEM files: serve HTTPS. */
   tls: { certFile: string; keyFile: string } | null;
   /** Log line format; null: text on a terminal, JSON otherwise. */
@@ -278,6 +280,21 @@ export const SETTINGS = {
     schema: seconds,
     help: "on SIGTERM or SIGINT, seconds requests in flight may take to finish (default 30)",
   },
+  metricsListen: {
+    env: ["PUTPLACE_METRICS_LISTEN"],
+    toml: "server.metrics_listen",
+    schema: z.string().trim().regex(/^\[?[\w.:-]+\]?:\d{1,5}$/, "Expected HOST:PORT")
+      .transform((value) => {
+        const at = value.lastIndexOf(":");
+        return {
+          hostname: value.slice(0, at).replace(/^\[|\]$/g, ""),
+          port: Number(value.slice(at + 1)),
+        };
+      })
+      .pipe(z.object({ hostname: z.string().min(1), port: z.number().int().max(65535) })),
+    help:
+      "HOST:PORT serving GET /metrics without a key, for a private network (default: none; /metrics on the main address needs an admin key)",
+  },
   tlsCert: {
     env: ["PUTPLACE_TLS_CERT"],
     toml: "server.tls_cert",
@@ -374,6 +391,7 @@ export function loadConfig(sources: ConfigSources): Readonly<ServerConfig> {
     idleTimeoutSeconds: values.idleTimeoutSeconds ?? 60,
     bodyTimeoutSeconds: values.bodyTimeoutSeconds ?? 60,
     drainTimeoutSeconds: values.drainTimeoutSeconds ?? 30,
+    metricsListen: values.metricsListen ?? null,
     tls: tlsOf(values, sources.cwd),
     logFormat: values.logFormat ?? null,
     logLevel: values.logLevel ?? "info",

@@ -10,6 +10,7 @@ import { defaultMaxConnections, probeFreeDescriptors } from "../connection_guard
 import { startHttpServer } from "../http_server.ts";
 import { createLogger, type Logger } from "../logger.ts";
 import { observeRequest } from "../middleware/observe_request.ts";
+import { createServerMetrics, isUploadRoute } from "../metrics.ts";
 import { openStores } from "../stores.ts";
 import { openResumableUploads, startSweeping } from "../resumable_uploads.ts";
 import type { Command } from "./command.ts";
@@ -80,7 +81,9 @@ drain timeout), closes the stores and exits 0.`,
       cert: readPem(config.tls.certFile, "certificate"),
       key: readPem(config.tls.keyFile, "key"),
     };
-    await using stores = await openStores(config);
+    await using opened = await openStores(config);
+    using metrics = createServerMetrics();
+    const stores = metrics.countStoreErrors(opened);
 
     const uploads = await openResumableUploads({
       dir: join(config.dataDir, "uploads"),
@@ -100,7 +103,11 @@ drain timeout), closes the stores and exits 0.`,
       limits: config.limits,
       version: VERSION,
       uploads,
-      observe: observeRequest(),
+      observe: observeRequest({
+        isUpload: isUploadRoute,
+        uploadsInFlight: metrics.uploadsInFlight,
+      }),
+      metrics,
       logError: (error, request) => logUnexpected(logger, error, request),
     });
     const maxConnections = config.maxConnections ?? defaultMaxConnections(probeFreeDescriptors());
@@ -115,9 +122,34 @@ drain timeout), closes the stores and exits 0.`,
         bodyTimeoutMs: config.bodyTimeoutSeconds * 1000,
       },
       handler: app.fetch,
-      onRequestDone: (record) => logger.request(record),
+      onRequestDone: (record) => {
+        logger.request(record);
+        metrics.request(record);
+      },
+      onInFlight: metrics.inFlight,
       log: (level, message, fields) => logger.log(level, message, fields),
     });
+    const metricsServer = config.metricsListen &&
+      Deno.serve({ ...config.metricsListen, onListen: () => {} }, async (request) => {
+        if (new URL(request.url).pathname !== "/metrics" || request.method !== "GET") {
+          return Response.json(
+            {
+              type: "about:blank",
+              title: "Not found",
+              status: 404,
+              detail: "Only GET /metrics is served here",
+            },
+            { status: 404, headers: { "content-type": "application/problem+json" } },
+          );
+        }
+        const { contentType, body } = await metrics.render();
+        return new Response(body, { headers: { "content-type": contentType } });
+      });
+    if (metricsServer) {
+      console.log(
+        `PutPlace metrics on http://${metricsServer.addr.hostname}:${metricsServer.addr.port}/metrics`,
+      );
+    }
     // After binding: a start that fails (say, the port is taken) creates no key.
     await bootstrapAdminKey(stores.metadata.apiKeys);
     console.log(
@@ -138,6 +170,7 @@ drain timeout), closes the stores and exits 0.`,
     });
     stopSweeping();
     const finished = await server.drain(config.drainTimeoutSeconds * 1000);
+    await metricsServer?.shutdown();
     if (finished) {
       logger.log("info", "Stopped: every request in flight finished");
     } else {

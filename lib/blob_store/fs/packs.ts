@@ -14,6 +14,7 @@
  * Each process appends to a pack of its own; the index is shared. Packs are never
  * rewritten: deleting a packed blob removes its index row and leaves its bytes in place.
  */
+import { publishGroupCommit } from "../../store_channels.ts";
 import { DatabaseSync, type StatementSync } from "node:sqlite";
 import { join } from "node:path";
 import type { Digest } from "../../digest.ts";
@@ -138,6 +139,7 @@ export class Packs {
   async #commitPending(): Promise<void> {
     while (this.#pending.length > 0) {
       const group = this.#pending.splice(0);
+      publishGroupCommit({ store: "packs", size: group.length });
       try {
         await this.#commit(group.flatMap((pending) => pending.blobs));
         for (const pending of group) pending.done.resolve();

@@ -5,6 +5,7 @@
  */
 import type { DatabaseSync } from "node:sqlite";
 import { clearImmediate, setImmediate } from "node:timers";
+import { publishGroupCommit } from "../../store_channels.ts";
 
 interface Job {
   body: () => unknown;
@@ -37,6 +38,7 @@ export class GroupCommit {
     this.#timer = undefined;
     const jobs = this.#queue.splice(0);
     if (jobs.length === 0) return;
+    publishGroupCommit({ store: "sqlite", size: jobs.length });
     const outcomes: ({ ok: true; value: unknown } | { ok: false; error: unknown })[] = [];
     try {
       this.db.exec("BEGIN IMMEDIATE");
