@@ -7,6 +7,13 @@
 import { join, resolve } from "node:path";
 import { homedir } from "node:os";
 import { parse as parseToml } from "smol-toml";
+import {
+  checkFileKeys,
+  type FileTable,
+  loadSettings,
+  type SettingsTable,
+  type SettingValues,
+} from "../lib/settings/mod.ts";
 import { z } from "zod";
 import { AppError } from "../lib/errors.ts";
 import type { BlobStoreConfig } from "../lib/blob_store/mod.ts";
@@ -45,16 +52,6 @@ export interface ServerConfig {
   configFile: string | null;
 }
 
-/** One setting: where it is read from and how it is checked. */
-interface Setting {
-  /** Environment variables, first found wins. */
-  env: string[];
-  /** `section.key` in ppserver.toml. */
-  toml: string;
-  schema: z.ZodType;
-  help: string;
-}
-
 /** A whole number written in plain decimal digits, within bounds. */
 function wholeNumber(min: number, max: number) {
   return z.string().trim().regex(/^\d+$/, "Expected a whole number in decimal digits")
@@ -70,219 +67,249 @@ const text = z.string().trim().min(1);
 export const SETTINGS = {
   host: {
     env: ["PUTPLACE_HOST"],
-    toml: "server.host",
+    file: "server.host",
     schema: text,
-    help: "address to listen on (default 127.0.0.1)",
+    default: "127.0.0.1",
+    help: "address to listen on",
   },
   port: {
     env: ["PUTPLACE_PORT", "PORT"],
-    toml: "server.port",
+    file: "server.port",
     schema: port,
-    help: "port to listen on (default 8000)",
+    default: 8000,
+    help: "port to listen on",
   },
   dataDir: {
     env: ["PUTPLACE_DATA_DIR"],
-    toml: "server.data_dir",
+    file: "server.data_dir",
     schema: text,
-    help: "data directory (default ./putplace-data)",
+    default: "putplace-data",
+    defaultText: "./putplace-data",
+    help: "data directory",
   },
   metadataStore: {
     env: ["PUTPLACE_METADATA_STORE", "METADATA_BACKEND"],
-    toml: "database.backend",
+    file: "database.backend",
     schema: z.enum(["sqlite", "mongodb"]),
-    help: "metadata store: sqlite (default, or mongodb when a MongoDB URL is set) or mongodb",
+    defaultText: "sqlite, or mongodb when a MongoDB URL is set",
+    help: "metadata store: sqlite or mongodb",
   },
   sqlitePath: {
     env: ["PUTPLACE_SQLITE_PATH"],
-    toml: "database.sqlite_path",
+    file: "database.sqlite_path",
     schema: text,
-    help: "SQLite file (default <data dir>/metadata.sqlite)",
+    default: "metadata.sqlite",
+    defaultText: "<data dir>/metadata.sqlite",
+    help: "SQLite file",
   },
   mongodbUrl: {
     env: ["MONGODB_URL"],
-    toml: "database.mongodb_url",
+    file: "database.mongodb_url",
     schema: z.string().trim().regex(
       /^mongodb(\+srv)?:\/\//,
       "Expected a mongodb:// or mongodb+srv:// URL",
     ),
-    help: "MongoDB connection string (default mongodb://localhost:27017)",
+    default: "mongodb://localhost:27017",
+    help: "MongoDB connection string",
   },
   mongodbDatabase: {
     env: ["MONGODB_DATABASE"],
-    toml: "database.mongodb_database",
+    file: "database.mongodb_database",
     schema: text,
-    help: "MongoDB database (default putplace)",
+    default: "putplace",
+    help: "MongoDB database",
   },
   mongodbCollection: {
     env: ["MONGODB_COLLECTION"],
-    toml: "database.mongodb_collection",
+    file: "database.mongodb_collection",
     schema: text,
-    help: "MongoDB collection of files (default file_metadata)",
+    default: "file_metadata",
+    help: "MongoDB collection of files",
   },
   mongodbTimeoutMs: {
     env: ["MONGODB_SERVER_SELECTION_TIMEOUT_MS"],
-    toml: "database.mongodb_server_selection_timeout_ms",
+    file: "database.mongodb_server_selection_timeout_ms",
     schema: wholeNumber(100, 600_000),
-    help: "milliseconds to wait for MongoDB before failing start-up or a request (default 10000)",
+    default: 10_000,
+    help: "milliseconds to wait for MongoDB before failing start-up or a request",
   },
   blobStore: {
     env: ["STORAGE_BACKEND"],
-    toml: "storage.backend",
+    file: "storage.backend",
     schema: z.enum(["local", "fs", "s3"]),
-    help: "blob store: local (default; alias fs) or s3",
+    default: "local",
+    help: "blob store: local or s3",
   },
   s3Bucket: {
     env: ["S3_BUCKET_NAME"],
-    toml: "storage.s3_bucket_name",
+    file: "storage.s3_bucket_name",
     schema: text,
     help: "S3 bucket (required for s3)",
   },
   s3Region: {
     env: ["S3_REGION_NAME"],
-    toml: "storage.s3_region_name",
+    file: "storage.s3_region_name",
     schema: text,
-    help: "S3 region (default us-east-1)",
+    default: "us-east-1",
+    help: "S3 region",
   },
   s3Prefix: {
     env: ["S3_PREFIX"],
-    toml: "storage.s3_prefix",
+    file: "storage.s3_prefix",
     schema: z.string().trim(),
-    help: "key prefix of blobs in the bucket (default files/)",
+    default: "files/",
+    help: "key prefix of blobs in the bucket",
   },
   s3Endpoint: {
     env: ["S3_ENDPOINT_URL"],
-    toml: "storage.s3_endpoint_url",
+    file: "storage.s3_endpoint_url",
     schema: z.url({ protocol: /^https?$/ }),
     help: "endpoint URL of an S3-compatible store (MinIO, Ceph, R2, ...)",
   },
   s3ForcePathStyle: {
     env: ["S3_FORCE_PATH_STYLE"],
-    toml: "storage.s3_force_path_style",
+    file: "storage.s3_force_path_style",
     schema: z.string().trim().toLowerCase().pipe(z.enum(["true", "false", "1", "0", "yes", "no"]))
       .transform((value) => ["true", "1", "yes"].includes(value)),
-    help: "path-style S3 URLs, needed by most S3-compatible stores (default false)",
+    default: false,
+    help: "path-style S3 URLs, needed by most S3-compatible stores",
   },
   awsProfile: {
     env: ["AWS_PROFILE"],
-    toml: "aws.profile",
+    file: "aws.profile",
     schema: text,
-    help: "named AWS profile for S3 credentials (default: the AWS default chain)",
+    defaultText: "the AWS default chain",
+    help: "named AWS profile for S3 credentials",
   },
   awsAccessKeyId: {
     env: ["AWS_ACCESS_KEY_ID"],
-    toml: "aws.access_key_id",
+    file: "aws.access_key_id",
     schema: text,
     help: "AWS access key id for S3 (with AWS_SECRET_ACCESS_KEY)",
   },
   awsSecretAccessKey: {
     env: ["AWS_SECRET_ACCESS_KEY"],
-    toml: "aws.secret_access_key",
+    file: "aws.secret_access_key",
     schema: text,
     help: "AWS secret access key for S3 (with AWS_ACCESS_KEY_ID)",
   },
   awsSessionToken: {
     env: ["AWS_SESSION_TOKEN"],
-    toml: "aws.session_token",
+    file: "aws.session_token",
     schema: text,
     help: "AWS session token, for temporary credentials",
   },
   storagePath: {
     env: ["STORAGE_PATH"],
-    toml: "storage.path",
+    file: "storage.path",
     schema: text,
-    help: "blob directory for the local store (default <data dir>/blobs)",
+    default: "blobs",
+    defaultText: "<data dir>/blobs",
+    help: "blob directory for the local store",
   },
   maxJsonBytes: {
     env: ["PUTPLACE_MAX_JSON_BYTES"],
-    toml: "limits.max_json_bytes",
+    file: "limits.max_json_bytes",
     schema: bytes,
-    help: `largest JSON request body (default ${DEFAULT_LIMITS.maxJsonBytes})`,
+    default: DEFAULT_LIMITS.maxJsonBytes,
+    help: `largest JSON request body`,
   },
   maxUploadBytes: {
     env: ["PUTPLACE_MAX_UPLOAD_BYTES"],
-    toml: "limits.max_upload_bytes",
+    file: "limits.max_upload_bytes",
     schema: bytes,
-    help: `largest blob upload (default ${DEFAULT_LIMITS.maxUploadBytes})`,
+    default: DEFAULT_LIMITS.maxUploadBytes,
+    help: `largest blob upload`,
   },
   maxBatchFiles: {
     env: ["PUTPLACE_MAX_BATCH_FILES"],
-    toml: "limits.max_batch_files",
+    file: "limits.max_batch_files",
     schema: count,
-    help: `most files in one batch registration (default ${DEFAULT_LIMITS.maxBatchFiles})`,
+    default: DEFAULT_LIMITS.maxBatchFiles,
+    help: `most files in one batch registration`,
   },
   maxBatchItems: {
     env: ["PUTPLACE_MAX_BATCH_ITEMS"],
-    toml: "limits.max_batch_items",
+    file: "limits.max_batch_items",
     schema: count,
-    help:
-      `most digests in a missing-blob query or paths in a deletion report (default ${DEFAULT_LIMITS.maxBatchItems})`,
+    default: DEFAULT_LIMITS.maxBatchItems,
+    help: `most digests in a missing-blob query or paths in a deletion report`,
   },
   maxBatchBytes: {
     env: ["PUTPLACE_MAX_BATCH_BYTES"],
-    toml: "limits.max_batch_bytes",
+    file: "limits.max_batch_bytes",
     schema: bytes,
-    help: `largest JSON body of the /v1 batch routes (default ${DEFAULT_LIMITS.maxBatchBytes})`,
+    default: DEFAULT_LIMITS.maxBatchBytes,
+    help: `largest JSON body of the /v1 batch routes`,
   },
   maxBlobBatchBytes: {
     env: ["PUTPLACE_MAX_BLOB_BATCH_BYTES"],
-    toml: "limits.max_blob_batch_bytes",
+    file: "limits.max_blob_batch_bytes",
     schema: bytes,
-    help: `largest small-blob batch request (default ${DEFAULT_LIMITS.maxBlobBatchBytes})`,
+    default: DEFAULT_LIMITS.maxBlobBatchBytes,
+    help: `largest small-blob batch request`,
   },
   maxBlobBatchBlobBytes: {
     env: ["PUTPLACE_MAX_BLOB_BATCH_BLOB_BYTES"],
-    toml: "limits.max_blob_batch_blob_bytes",
+    file: "limits.max_blob_batch_blob_bytes",
     schema: bytes,
-    help:
-      `largest blob inside a small-blob batch (default ${DEFAULT_LIMITS.maxBlobBatchBlobBytes})`,
+    default: DEFAULT_LIMITS.maxBlobBatchBlobBytes,
+    help: `largest blob inside a small-blob batch`,
   },
   maxBlobBatchCount: {
     env: ["PUTPLACE_MAX_BLOB_BATCH_COUNT"],
-    toml: "limits.max_blob_batch_count",
+    file: "limits.max_blob_batch_count",
     schema: count,
-    help: `most blobs in one small-blob batch (default ${DEFAULT_LIMITS.maxBlobBatchCount})`,
+    default: DEFAULT_LIMITS.maxBlobBatchCount,
+    help: `most blobs in one small-blob batch`,
   },
   uploadExpirySeconds: {
     env: ["PUTPLACE_UPLOAD_EXPIRY_SECONDS"],
-    toml: "limits.upload_expiry_seconds",
+    file: "limits.upload_expiry_seconds",
     schema: seconds,
-    help: "seconds an untouched partial resumable upload is kept (default 86400)",
+    default: 86_400,
+    help: "seconds an untouched partial resumable upload is kept",
   },
   maxConnections: {
     env: ["PUTPLACE_MAX_CONNECTIONS"],
-    toml: "server.max_connections",
+    file: "server.max_connections",
     schema: count,
+    defaultText: "from the free file descriptors: 128 kept, then 3 a connection, at most 4096",
     help:
-      "most open connections; at the cap the connection idle longest is closed for a new one (default: from the open-files limit, (soft limit - 128) / 3, at most 4096)",
+      "most open connections; at the cap the connection idle longest is closed for a new one / 3, at most 4096)",
   },
   headersTimeoutSeconds: {
     env: ["PUTPLACE_HEADERS_TIMEOUT_SECONDS"],
-    toml: "server.headers_timeout_seconds",
+    file: "server.headers_timeout_seconds",
     schema: seconds,
-    help: "seconds a request head may take to arrive (default 30)",
+    default: 30,
+    help: "seconds a request head may take to arrive",
   },
   idleTimeoutSeconds: {
     env: ["PUTPLACE_IDLE_TIMEOUT_SECONDS"],
-    toml: "server.idle_timeout_seconds",
+    file: "server.idle_timeout_seconds",
     schema: seconds,
-    help: "seconds a keep-alive connection may sit idle (default 60)",
+    default: 60,
+    help: "seconds a keep-alive connection may sit idle",
   },
   bodyTimeoutSeconds: {
     env: ["PUTPLACE_BODY_TIMEOUT_SECONDS"],
-    toml: "server.body_timeout_seconds",
+    file: "server.body_timeout_seconds",
     schema: seconds,
+    default: 60,
     help:
-      "seconds a request body may pause, or a client may stop reading a response, before the request fails (default 60)",
+      "seconds a request body may pause, or a client may stop reading a response, before the request fails",
   },
   drainTimeoutSeconds: {
     env: ["PUTPLACE_DRAIN_TIMEOUT_SECONDS"],
-    toml: "server.drain_timeout_seconds",
+    file: "server.drain_timeout_seconds",
     schema: seconds,
-    help: "on SIGTERM or SIGINT, seconds requests in flight may take to finish (default 30)",
+    default: 30,
+    help: "on SIGTERM or SIGINT, seconds requests in flight may take to finish",
   },
   metricsListen: {
     env: ["PUTPLACE_METRICS_LISTEN"],
-    toml: "server.metrics_listen",
+    file: "server.metrics_listen",
     schema: z.string().trim().regex(/^\[?[\w.:-]+\]?:\d{1,5}$/, "Expected HOST:PORT")
       .transform((value) => {
         const at = value.lastIndexOf(":");
@@ -292,37 +319,38 @@ export const SETTINGS = {
         };
       })
       .pipe(z.object({ hostname: z.string().min(1), port: z.number().int().max(65535) })),
-    help:
-      "HOST:PORT serving GET /metrics without a key, for a private network (default: none; /metrics on the main address needs an admin key)",
+    defaultText: "none: /metrics on the main address, for admin keys",
+    help: "HOST:PORT serving GET /metrics without a key, for a private network",
   },
   tlsCert: {
     env: ["PUTPLACE_TLS_CERT"],
-    toml: "server.tls_cert",
+    file: "server.tls_cert",
     schema: text,
     help: "PEM certificate chain file: serve HTTPS (with PUTPLACE_TLS_KEY)",
   },
   tlsKey: {
     env: ["PUTPLACE_TLS_KEY"],
-    toml: "server.tls_key",
+    file: "server.tls_key",
     schema: text,
     help: "PEM private key file of the certificate (with PUTPLACE_TLS_CERT)",
   },
   logFormat: {
     env: ["PUTPLACE_LOG_FORMAT"],
-    toml: "log.format",
+    file: "log.format",
     schema: z.enum(LOG_FORMATS),
-    help: "log lines as text or json (default: text on a terminal, json otherwise)",
+    defaultText: "text on a terminal, json otherwise",
+    help: "log lines as text or json",
   },
   logLevel: {
     env: ["PUTPLACE_LOG_LEVEL"],
-    toml: "log.level",
+    file: "log.level",
     schema: z.enum(LOG_LEVELS),
-    help: "least level logged: debug, info (default; one line per request), warn, error",
+    default: "info",
+    help: "least level logged: debug, info, warn, error",
   },
-} satisfies Record<string, Setting>;
+} satisfies SettingsTable;
 
-type SettingName = keyof typeof SETTINGS;
-type Values = { [K in SettingName]?: z.infer<(typeof SETTINGS)[K]["schema"]> };
+type Values = SettingValues<typeof SETTINGS>;
 
 export interface ConfigSources {
   env: Record<string, string | undefined>;
@@ -349,52 +377,37 @@ export function configFileCandidates(
 
 export function loadConfig(sources: ConfigSources): Readonly<ServerConfig> {
   const { file, table } = readConfigFile(sources);
-  const values: Values = {};
-  for (const [name, setting] of Object.entries(SETTINGS) as [SettingName, Setting][]) {
-    const fromEnv = setting.env.find((variable) => (sources.env[variable] ?? "") !== "");
-    const raw = fromEnv ? sources.env[fromEnv] : lookup(table, setting.toml);
-    if (raw === undefined) continue;
-    const parsed = setting.schema.safeParse(raw);
-    if (!parsed.success) {
-      const where = fromEnv
-        ? `${fromEnv}=${JSON.stringify(raw)}`
-        : `${setting.toml} = ${JSON.stringify(raw)} in ${file}`;
-      throw new AppError(
-        "invalid_input",
-        `Invalid setting ${where}: ${
-          parsed.error.issues[0]?.message ?? "invalid"
-        } (${setting.help})`,
-      );
-    }
-    (values as Record<string, unknown>)[name] = parsed.data;
-  }
-  const dataDir = resolve(sources.cwd, values.dataDir ?? "putplace-data");
+  const { values, set } = loadSettings(SETTINGS, {
+    env: sources.env,
+    file: file === null ? null : { path: file, table },
+  });
+  const dataDir = resolve(sources.cwd, values.dataDir);
   const config: ServerConfig = {
-    host: values.host ?? "127.0.0.1",
-    port: values.port ?? 8000,
+    host: values.host,
+    port: values.port,
     dataDir,
-    metadata: metadataStoreOf(values, dataDir),
+    metadata: metadataStoreOf(values, dataDir, set.has("mongodbUrl")),
     blobs: blobStoreOf(values, dataDir),
     limits: {
-      maxJsonBytes: values.maxJsonBytes ?? DEFAULT_LIMITS.maxJsonBytes,
-      maxUploadBytes: values.maxUploadBytes ?? DEFAULT_LIMITS.maxUploadBytes,
-      maxBatchFiles: values.maxBatchFiles ?? DEFAULT_LIMITS.maxBatchFiles,
-      maxBatchItems: values.maxBatchItems ?? DEFAULT_LIMITS.maxBatchItems,
-      maxBatchBytes: values.maxBatchBytes ?? DEFAULT_LIMITS.maxBatchBytes,
-      maxBlobBatchBytes: values.maxBlobBatchBytes ?? DEFAULT_LIMITS.maxBlobBatchBytes,
-      maxBlobBatchBlobBytes: values.maxBlobBatchBlobBytes ?? DEFAULT_LIMITS.maxBlobBatchBlobBytes,
-      maxBlobBatchCount: values.maxBlobBatchCount ?? DEFAULT_LIMITS.maxBlobBatchCount,
+      maxJsonBytes: values.maxJsonBytes,
+      maxUploadBytes: values.maxUploadBytes,
+      maxBatchFiles: values.maxBatchFiles,
+      maxBatchItems: values.maxBatchItems,
+      maxBatchBytes: values.maxBatchBytes,
+      maxBlobBatchBytes: values.maxBlobBatchBytes,
+      maxBlobBatchBlobBytes: values.maxBlobBatchBlobBytes,
+      maxBlobBatchCount: values.maxBlobBatchCount,
     },
-    uploadExpirySeconds: values.uploadExpirySeconds ?? 24 * 3600,
+    uploadExpirySeconds: values.uploadExpirySeconds,
     maxConnections: values.maxConnections ?? null,
-    headersTimeoutSeconds: values.headersTimeoutSeconds ?? 30,
-    idleTimeoutSeconds: values.idleTimeoutSeconds ?? 60,
-    bodyTimeoutSeconds: values.bodyTimeoutSeconds ?? 60,
-    drainTimeoutSeconds: values.drainTimeoutSeconds ?? 30,
+    headersTimeoutSeconds: values.headersTimeoutSeconds,
+    idleTimeoutSeconds: values.idleTimeoutSeconds,
+    bodyTimeoutSeconds: values.bodyTimeoutSeconds,
+    drainTimeoutSeconds: values.drainTimeoutSeconds,
     metricsListen: values.metricsListen ?? null,
     tls: tlsOf(values, sources.cwd),
     logFormat: values.logFormat ?? null,
-    logLevel: values.logLevel ?? "info",
+    logLevel: values.logLevel,
     configFile: file,
   };
   return Object.freeze(config);
@@ -404,17 +417,21 @@ export function loadConfig(sources: ConfigSources): Readonly<ServerConfig> {
  * The metadata store: SQLite unless mongodb is chosen, or a MongoDB URL is set without a
  * choice (the earlier system always used MongoDB, so its settings keep meaning MongoDB).
  */
-function metadataStoreOf(values: Values, dataDir: string): MetadataStoreConfig {
-  const kind = values.metadataStore ?? (values.mongodbUrl ? "mongodb" : "sqlite");
+function metadataStoreOf(
+  values: Values,
+  dataDir: string,
+  mongodbUrlSet: boolean,
+): MetadataStoreConfig {
+  const kind = values.metadataStore ?? (mongodbUrlSet ? "mongodb" : "sqlite");
   if (kind === "sqlite") {
-    return { kind, path: resolve(dataDir, values.sqlitePath ?? "metadata.sqlite") };
+    return { kind, path: resolve(dataDir, values.sqlitePath) };
   }
   return {
     kind,
-    url: values.mongodbUrl ?? "mongodb://localhost:27017",
-    database: values.mongodbDatabase ?? "putplace",
-    filesCollection: values.mongodbCollection ?? "file_metadata",
-    serverSelectionTimeoutMs: values.mongodbTimeoutMs ?? 10_000,
+    url: values.mongodbUrl,
+    database: values.mongodbDatabase,
+    filesCollection: values.mongodbCollection,
+    serverSelectionTimeoutMs: values.mongodbTimeoutMs,
   };
 }
 
@@ -431,7 +448,7 @@ function tlsOf(values: Values, cwd: string): ServerConfig["tls"] {
 
 function blobStoreOf(values: Values, dataDir: string): BlobStoreConfig {
   if (values.blobStore !== "s3") {
-    return { kind: "fs", root: resolve(dataDir, values.storagePath ?? "blobs") };
+    return { kind: "fs", root: resolve(dataDir, values.storagePath) };
   }
   if (!values.s3Bucket) {
     throw new AppError(
@@ -448,10 +465,10 @@ function blobStoreOf(values: Values, dataDir: string): BlobStoreConfig {
   return {
     kind: "s3",
     bucket: values.s3Bucket,
-    region: values.s3Region ?? "us-east-1",
-    prefix: values.s3Prefix ?? "files/",
+    region: values.s3Region,
+    prefix: values.s3Prefix,
     endpoint: values.s3Endpoint,
-    forcePathStyle: values.s3ForcePathStyle ?? false,
+    forcePathStyle: values.s3ForcePathStyle,
     profile: values.awsProfile,
     accessKeyId: values.awsAccessKeyId,
     secretAccessKey: values.awsSecretAccessKey,
@@ -459,7 +476,7 @@ function blobStoreOf(values: Values, dataDir: string): BlobStoreConfig {
   };
 }
 
-type Table = Record<string, unknown>;
+type Table = FileTable;
 
 function readConfigFile(sources: ConfigSources): { file: string | null; table: Table } {
   const { paths, explicit } = configFileCandidates(sources);
@@ -475,7 +492,7 @@ function readConfigFile(sources: ConfigSources): { file: string | null; table: T
         `Cannot parse config file ${path}: ${(error as Error).message.split("\n")[0]}`,
       );
     }
-    checkKnownKeys(table, path);
+    checkFileKeys(SETTINGS, { path, table });
     return { file: path, table };
   }
   if (explicit) {
@@ -485,31 +502,6 @@ function readConfigFile(sources: ConfigSources): { file: string | null; table: T
     );
   }
   return { file: null, table: {} };
-}
-
-function checkKnownKeys(table: Table, path: string): void {
-  const known = new Set(Object.values(SETTINGS).map((s) => s.toml));
-  for (const [section, entries] of Object.entries(table)) {
-    if (typeof entries !== "object" || entries === null || Array.isArray(entries)) {
-      throw new AppError(
-        "invalid_input",
-        `Unknown setting "${section}" in ${path}: settings live in sections such as [server]`,
-      );
-    }
-    for (const key of Object.keys(entries)) {
-      if (!known.has(`${section}.${key}`)) {
-        throw new AppError("invalid_input", `Unknown setting "${section}.${key}" in ${path}`);
-      }
-    }
-  }
-}
-
-function lookup(table: Table, dotted: string): unknown {
-  const [section, key] = dotted.split(".");
-  const entries = table[section];
-  if (typeof entries !== "object" || entries === null) return undefined;
-  const value = (entries as Table)[key];
-  return typeof value === "number" || typeof value === "boolean" ? String(value) : value;
 }
 
 /** The real sources: this process's environment and files. */

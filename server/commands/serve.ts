@@ -3,6 +3,7 @@ import { parseArgs } from "node:util";
 import { issueApiKey } from "../../lib/auth.ts";
 import { AppError } from "../../lib/errors.ts";
 import type { ApiKeyStore } from "../../lib/metadata_store/mod.ts";
+import { settingsHelp } from "../../lib/settings/mod.ts";
 import { VERSION } from "../../lib/version.ts";
 import { createApp } from "../app.ts";
 import { loadConfig, processSources, SETTINGS } from "../config.ts";
@@ -15,15 +16,12 @@ import { openStores } from "../stores.ts";
 import { openResumableUploads, startSweeping } from "../resumable_uploads.ts";
 import type { Command } from "./command.ts";
 
-const settingsHelp = Object.values(SETTINGS)
-  .map((s) => `  ${s.env.join(", ").padEnd(40)} [${s.toml}]\n      ${s.help}`)
-  .join("\n");
-
 /** Command-line options and the setting each one overrides. */
 const FLAGS = {
   host: "PUTPLACE_HOST",
   port: "PUTPLACE_PORT",
   "data-dir": "PUTPLACE_DATA_DIR",
+  config: "PUTPLACE_CONFIG",
   "tls-cert": "PUTPLACE_TLS_CERT",
   "tls-key": "PUTPLACE_TLS_KEY",
   "log-format": "PUTPLACE_LOG_FORMAT",
@@ -45,6 +43,7 @@ Options (override the settings below):
   --host HOST          address to listen on
   --port PORT          port to listen on (0 picks a free one)
   --data-dir DIR       data directory
+  --config FILE        ppserver.toml to read (PUTPLACE_CONFIG)
   --tls-cert FILE      PEM certificate chain: serve HTTPS (with --tls-key)
   --tls-key FILE       PEM private key of the certificate
   --log-format FORMAT  text or json (default: text on a terminal, json otherwise)
@@ -54,7 +53,7 @@ Options (override the settings below):
 Settings: environment variables, else [section] key in ppserver.toml (found at
 $PUTPLACE_CONFIG, ./ppserver.toml, ~/.config/putplace/ppserver.toml or
 /etc/putplace/ppserver.toml), else the default.
-${settingsHelp}
+${settingsHelp(SETTINGS)}
 
 SIGINT or SIGTERM stops accepting connections, lets requests in flight finish (up to the
 drain timeout), closes the stores and exits 0.`,
