@@ -7,8 +7,10 @@ import { VERSION } from "../lib/version.ts";
 import type { Command } from "./commands/command.ts";
 import { serveCommand } from "./commands/serve.ts";
 import { createKeyCommand } from "./commands/create_key.ts";
+import { backupCommand } from "./commands/backup.ts";
+import { restoreCommand } from "./commands/restore.ts";
 
-const COMMANDS: Command[] = [serveCommand, createKeyCommand];
+const COMMANDS: Command[] = [serveCommand, createKeyCommand, backupCommand, restoreCommand];
 
 const HELP = `ppserver ${VERSION}: the PutPlace server
 

@@ -94,7 +94,7 @@ Deno.test("ppserver create-key --help prints its usage and creates nothing", asy
 
 Deno.test("ppserver create-key --name prints only the key on stdout, and the store knows its hash", async () => {
   await using s = await scratch();
-  const { code, stdout, stderr } = await ppserver(["create-key", "--name", "x"], s);
+  const { code, stdout, stderr } = await ppserver(["create-key", "--name", "x", "--init"], s);
   assert.equal(code, 0, stderr);
   assert.match(stdout, /^[0-9a-f]{64}\n$/);
   const key = stdout.trim();
@@ -114,7 +114,17 @@ Deno.test("ppserver create-key --name prints only the key on stdout, and the sto
 Deno.test("ppserver create-key --json prints one JSON object with the key and its scope", async () => {
   await using s = await scratch();
   const { code, stdout, stderr } = await ppserver(
-    ["create-key", "--name", "viewer", "--scope", "read", "--description", "dashboards", "--json"],
+    [
+      "create-key",
+      "--name",
+      "viewer",
+      "--scope",
+      "read",
+      "--description",
+      "dashboards",
+      "--json",
+      "--init",
+    ],
     s,
   );
   assert.equal(code, 0, stderr);

@@ -2,7 +2,12 @@ import { parseArgs } from "node:util";
 import { issueApiKey } from "../../lib/auth.ts";
 import { AppError } from "../../lib/errors.ts";
 import { apiKeyCreateSchema } from "../../lib/wire/classic.ts";
-import { loadConfig, processSources } from "../config.ts";
+import {
+  commandConfig,
+  CONFIG_OPTIONS,
+  CONFIG_OPTIONS_HELP,
+  requireExistingStore,
+} from "../command_config.ts";
 import { openStores } from "../stores.ts";
 import type { Command } from "./command.ts";
 
@@ -11,6 +16,7 @@ export const createKeyCommand: Command = {
   summary: "create an API key and print it once",
   help:
     `Usage: ppserver create-key --name NAME [--scope admin|write|read] [--description TEXT] [--json]
+                           [--data-dir DIR] [--config FILE] [--init]
 
 Creates an API key in the configured metadata store (the server may be running) and
 prints it once. Only its SHA-256 is stored: a lost key cannot be shown again, so create
@@ -21,9 +27,14 @@ Options:
   --scope SCOPE        admin (manage keys), write (register and upload; default), read
   --description TEXT   free text kept with the key
   --json               print {"api_key": ..., "_id": ..., ...} instead of the bare key
+${CONFIG_OPTIONS_HELP}
+  --init               create a new store if there is none (else that is refused)
   -h, --help           this help
 
-The configuration (data directory, metadata store) is read as for "ppserver serve".`,
+The settings (data directory, metadata store) are read as for "ppserver serve". Run
+from another directory, without --data-dir or --config, this would make a new empty
+store and a key the server never sees: so a missing SQLite store is refused unless
+--init is given.`,
   async run(args) {
     const { values } = parseArgs({
       args,
@@ -32,6 +43,8 @@ The configuration (data directory, metadata store) is read as for "ppserver serv
         scope: { type: "string", default: "write" },
         description: { type: "string" },
         json: { type: "boolean", default: false },
+        init: { type: "boolean", default: false },
+        ...CONFIG_OPTIONS,
       },
       strict: true,
       allowPositionals: false,
@@ -48,7 +61,8 @@ The configuration (data directory, metadata store) is read as for "ppserver serv
         `Invalid --${String(issue?.path[0] ?? "name")}: ${issue?.message}`,
       );
     }
-    const config = loadConfig(processSources());
+    const config = commandConfig(values);
+    await requireExistingStore(config, "create-key", values.init);
     await using stores = await openStores(config);
     const { key, record } = await issueApiKey(stores.metadata.apiKeys, input.data);
     if (values.json) {
