@@ -95,9 +95,15 @@ Deno.test("an unchanged file is neither read nor sent again: a rescan only asks 
   assert.equal(rescan.hashed, 0, "no file was read");
   assert.equal(rescan.registered, 0);
   assert.deepEqual(
-    proxy.requests,
+    proxy.requests.slice(0, 3),
     ["GET /health", "GET /v1", "GET /v1/whoami"],
     "nothing about files was sent, only the key checked",
+  );
+  assert.equal(proxy.requests.length, 4);
+  assert.match(
+    proxy.requests[3],
+    /^POST \/v1\/hosts\/[^/]+\/complete-scan$/,
+    "and the complete scan recorded",
   );
 });
 

@@ -43,6 +43,11 @@ Deno.test("read commands: tables on stdout, --json and --csv for scripts, exit c
   assert.match(lines[1], /^alpha +3 +38 B +3 +23 B /);
   assert.match(lines[2], /^beta +1 +15 B +1 +0 B /);
 
+  const hostsJson = await ppclient(["hosts", "--json"]);
+  const alpha = JSON.parse(hostsJson.stdout.split("\n")[0]);
+  assert.equal(alpha.hostname, "alpha");
+  assert.ok(alpha.last_complete_scan_at, "a scan that ran to its end is recorded");
+
   const ls = await ppclient(["ls", `alpha:${one.path}`]);
   assert.equal(ls.code, 0, ls.stderr);
   assert.match(ls.stdout, /^TYPE +SIZE +FILES +MODIFIED +NAME\n/);

@@ -87,6 +87,9 @@ async function seed(store: MetadataStore): Promise<Map<string, FileRecord>> {
     fileAt("host-a", "/srv/new.txt", "alpha"),
   ], T3);
   assert.equal(await store.files.markDeleted("host-a", ["/srv/photos/cat.jpg"], T3), 1);
+  await store.files.recordCompleteScan("host-a", T3);
+  // An older report does not replace a newer one.
+  await store.files.recordCompleteScan("host-a", T2);
   return files;
 }
 
@@ -141,7 +144,7 @@ export function inventoryContract(
               exclusive_bytes: 0,
               first_report_at: T1.toISOString(),
               last_report_at: T3.toISOString(),
-              last_complete_scan_at: null,
+              last_complete_scan_at: T3.toISOString(),
             },
             {
               hostname: "host-b",

@@ -15,6 +15,7 @@ const ALL_FEATURES = [
   "stats",
   "whoami",
   "inventory.queries",
+  "hosts.complete_scan",
 ];
 
 Deno.test("GET /v1 answers without a key: API version, features and the configured limits", async () => {

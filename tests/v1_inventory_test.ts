@@ -49,6 +49,23 @@ Deno.test("read routes answer read and admin keys, refuse write-only keys (403) 
   assert.deepEqual(fx.internalErrors, []);
 });
 
+Deno.test("POST /v1/hosts/{hostname}/complete-scan records a complete scan for write keys", async () => {
+  await using fx = await seeded();
+  const post = (key: string, host = "host-a") =>
+    fx.request(`/v1/hosts/${host}/complete-scan`, {
+      method: "POST",
+      headers: { "x-api-key": key },
+    });
+  const done = await post(fx.keys.write);
+  assert.equal(done.status, 204);
+  await problem(await post(fx.keys.read), 403);
+  const hosts = await (await fx.request("/v1/hosts", { headers: { "x-api-key": fx.keys.read } }))
+    .json();
+  assert.ok(hosts.items[0].last_complete_scan_at);
+  assert.equal(hosts.items[1].last_complete_scan_at, null);
+  await problem(await post(fx.keys.write, "a%00b"), 400);
+});
+
 Deno.test("search pages skip and repeat no file while files are registered between pages", async () => {
   await using fx = await appFixture();
   const first = Array.from(

@@ -15,6 +15,7 @@ import { runBatchedScan } from "../scan/batched.ts";
 import { runClassicScan } from "../scan/classic.ts";
 import { ScanRun } from "../scan/run.ts";
 import { ScanStats } from "../scan/stats.ts";
+import type { V1Client } from "../http/v1_client.ts";
 import type { Command, CommandContext } from "./command.ts";
 
 /** After the first Ctrl-C, files in flight get this long to finish before they are abandoned. */
@@ -168,6 +169,7 @@ export async function runScan(config: ClientConfig, context: CommandContext): Pr
     else await runClassicScan(run, files, server?.classic ?? null);
     if (run.fatalError === null && !interrupt.aborted) {
       deletionsReported = await reportDeletions(run, v1);
+      await reportCompleteScan(run, v1, deletionsReported);
     }
   } finally {
     interrupt.removeEventListener("abort", startGrace);
@@ -179,6 +181,25 @@ export async function runScan(config: ClientConfig, context: CommandContext): Pr
   if (run.fatalError !== null) throw run.fatalError;
   if (interrupt.aborted) return EXIT.interrupted;
   return stats.failed > 0 || !deletionsReported ? EXIT.failed : EXIT.ok;
+}
+
+/**
+ * Tells a /v1 server that this scan ran to its end: every root walked and readable, no file
+ * failed, deletions reported. Only a notice when that fails: the files are all in.
+ */
+async function reportCompleteScan(
+  run: ScanRun,
+  v1: V1Client | null,
+  deletionsReported: boolean,
+): Promise<void> {
+  if (v1 === null || !v1.has("hosts.complete_scan") || !deletionsReported) return;
+  if (run.stats.failed > 0 || run.roots.some((root) => !root.complete || root.unclean)) return;
+  try {
+    await v1.reportCompleteScan(run.config.hostname, run.stop);
+  } catch (error) {
+    if (!(error instanceof AppError) || ScanRun.isFatal(error)) throw error;
+    run.reporter.notice(`cannot record the complete scan on the server: ${error.message}`);
+  }
 }
 
 /** The scan cache of this server and host, or null (with a notice) when it cannot be used. */

@@ -132,6 +132,15 @@ export class V1Client {
     }), { signal, accept: (response) => parseJson(response, deletionResponseSchema, label) });
   }
 
+  /** `POST /v1/hosts/{hostname}/complete-scan`: a scan of this host ran to its end. */
+  async reportCompleteScan(hostname: string, signal?: AbortSignal): Promise<void> {
+    const label = "POST /v1/hosts/{hostname}/complete-scan";
+    await this.#transport.send(label, () => ({
+      url: `${this.#transport.baseUrl}/v1/hosts/${encodeURIComponent(hostname)}/complete-scan`,
+      init: { method: "POST" },
+    }), { signal, accept: async (response) => void await response.body?.cancel() });
+  }
+
   /** `POST /v1/blobs/batch` with a body already in the blob-batch framing. */
   async uploadBlobBatch(
     body: Uint8Array<ArrayBuffer>,

@@ -44,6 +44,11 @@ export interface FileIndex {
    * skipped. Returns how many files were marked. For the /v1 deletion report.
    */
   markDeleted(hostname: string, filepaths: readonly string[], now: Date): Promise<number>;
+  /**
+   * Notes that a scan of `hostname` ran to its end at `now` (every root walked, its
+   * deletions reported): the read side's "last complete scan". A later time replaces it.
+   */
+  recordCompleteScan(hostname: string, now: Date): Promise<void>;
   /** Number of live files. */
   count(): Promise<number>;
   /** Totals over the live files (`GET /v1/stats`). */

@@ -18,6 +18,7 @@ import { v1BlobRoutes } from "./v1_blobs.ts";
 import { v1BlobBatchRoutes } from "./v1_blob_batch.ts";
 import { v1StatsRoutes } from "./v1_stats.ts";
 import { v1InventoryRoutes } from "./v1_inventory.ts";
+import { v1CompleteScanRoutes } from "./v1_complete_scans.ts";
 import { v1UploadRoutes } from "./v1_uploads.ts";
 import { v1WhoamiRoutes } from "./v1_whoami.ts";
 
@@ -37,6 +38,7 @@ export function v1Routes(deps: V1Deps): Hono<AuthEnv> {
     v1StatsRoutes(deps),
     v1WhoamiRoutes(deps),
     v1InventoryRoutes(deps),
+    v1CompleteScanRoutes(deps),
   ];
   const capabilities: Capabilities = {
     api: "putplace",

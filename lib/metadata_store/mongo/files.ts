@@ -49,13 +49,22 @@ const STALE_ON_NEW_DIGEST = ["has_file_content", "file_uploaded_at", "storage_pa
 /** Rounds lost to other writers before giving up (each round is won by some writer). */
 const MAX_CONTENDED_ROUNDS = 50;
 
+/** When a scan of a host last ran to its end; `_id` is the host name. */
+export interface HostScanDocument {
+  _id: string;
+  last_complete_scan_at: Date;
+}
+
 const WITHOUT_HISTORY = { projection: { history: 0 } } as const;
 const LIVE = { deleted_at: null } as const;
 
 type Result = { file: FileRecord; outcome: UpsertOutcome };
 
 export class MongoFileIndex implements FileIndex {
-  constructor(private readonly collection: Collection<IdDocument>) {}
+  constructor(
+    private readonly collection: Collection<IdDocument>,
+    private readonly scans: Collection<HostScanDocument>,
+  ) {}
 
   upsertMany(files: readonly FileMetadata[], now: Date): Promise<Result[]> {
     return run(async () => {
@@ -262,6 +271,16 @@ export class MongoFileIndex implements FileIndex {
         { $set: { deleted_at: now, updated_at: now }, $inc: { revision: 1 } },
       );
       return result.modifiedCount;
+    });
+  }
+
+  recordCompleteScan(hostname: string, now: Date): Promise<void> {
+    return run(async () => {
+      await this.scans.updateOne(
+        { _id: hostname },
+        { $max: { last_complete_scan_at: now } },
+        { upsert: true },
+      );
     });
   }
 

@@ -26,7 +26,7 @@ import { MongoApiKeyStore } from "./api_keys.ts";
 import type { IdDocument } from "./documents.ts";
 import { type BlobDocument, MongoBlobIndex } from "./blobs.ts";
 import { connectFailureReason, redactUrl, storeFailure } from "./errors.ts";
-import { MongoFileIndex } from "./files.ts";
+import { type HostScanDocument, MongoFileIndex } from "./files.ts";
 import type { InventoryQueries } from "../inventory.ts";
 import { MongoInventoryQueries } from "./queries.ts";
 import { API_KEY_INDEXES, ensureIndexes, FILE_INDEXES } from "./indexes.ts";
@@ -36,6 +36,7 @@ export const MONGO_DEFAULTS = {
   filesCollection: "file_metadata",
   apiKeysCollection: "api_keys",
   blobsCollection: "blobs",
+  hostScansCollection: "host_scans",
   serverSelectionTimeoutMs: 10_000,
 } as const;
 
@@ -102,11 +103,15 @@ class MongoMetadataStore implements MetadataStore {
     this.#client = client;
     this.#db = db;
     this.#filesCollection = filesCollection;
-    this.files = new MongoFileIndex(db.collection<IdDocument>(filesCollection));
+    this.files = new MongoFileIndex(
+      db.collection<IdDocument>(filesCollection),
+      db.collection<HostScanDocument>(MONGO_DEFAULTS.hostScansCollection),
+    );
     this.blobs = new MongoBlobIndex(db.collection<BlobDocument>(MONGO_DEFAULTS.blobsCollection));
     this.inventory = new MongoInventoryQueries(
       db.collection<IdDocument>(filesCollection),
       db.collection<BlobDocument>(MONGO_DEFAULTS.blobsCollection),
+      db.collection<HostScanDocument>(MONGO_DEFAULTS.hostScansCollection),
     );
     this.apiKeys = new MongoApiKeyStore(
       db.collection<IdDocument>(MONGO_DEFAULTS.apiKeysCollection),

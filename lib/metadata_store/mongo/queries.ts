@@ -36,6 +36,7 @@ import type {
 } from "../inventory.ts";
 import { compareText, directoryPrefix, prefixEnd } from "../path_range.ts";
 import type { BlobDocument } from "./blobs.ts";
+import type { HostScanDocument } from "./files.ts";
 import { fileOf, type IdDocument, storedFileOf, versionsOf } from "./documents.ts";
 import { run } from "./errors.ts";
 
@@ -52,11 +53,13 @@ const dateText = z.union([z.date(), z.string()]).transform((value) =>
   new Date(value).toISOString()
 );
 const deletedSchema = z.object({ deleted_at: dateText.nullish() });
+const lastScanSchema = z.object({ last_complete_scan_at: dateText }).nullable();
 
 export class MongoInventoryQueries implements InventoryQueries {
   constructor(
     private readonly files: Collection<IdDocument>,
     private readonly blobs: Collection<BlobDocument>,
+    private readonly scans: Collection<HostScanDocument>,
   ) {}
 
   hosts(page: PageRequest): Promise<Page<HostSummary>> {
@@ -113,7 +116,8 @@ export class MongoInventoryQueries implements InventoryQueries {
       exclusive_bytes: exclusive,
       first_report_at: first ?? "",
       last_report_at: last ?? "",
-      last_complete_scan_at: null,
+      last_complete_scan_at: lastScanSchema.parse(await this.scans.findOne({ _id: hostname }))
+        ?.last_complete_scan_at ?? null,
     };
   }
 

@@ -162,6 +162,16 @@ export class SqliteFileIndex implements FileIndex {
     );
   }
 
+  recordCompleteScan(hostname: string, now: Date): Promise<void> {
+    return run(() => {
+      this.sql.get(
+        `INSERT INTO host_scans (hostname, last_complete_scan_at) VALUES (?, ?)
+         ON CONFLICT (hostname) DO UPDATE SET last_complete_scan_at =
+           max(last_complete_scan_at, excluded.last_complete_scan_at)`,
+      ).run(hostname, now.toISOString());
+    });
+  }
+
   count(): Promise<number> {
     return run(() =>
       integer(

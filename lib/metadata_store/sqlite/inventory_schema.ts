@@ -9,6 +9,7 @@
  *   rows written before it.
  * - `file_deletions`: the times a file was away (deleted, then registered again), so that
  *   restore and changes see deletions that were undone.
+ * - `host_scans`: when a scan of each host last ran to its end.
  */
 import type { DatabaseSync } from "node:sqlite";
 
@@ -31,6 +32,10 @@ CREATE TABLE IF NOT EXISTS file_deletions (
   restored_at TEXT NOT NULL
 );
 CREATE INDEX IF NOT EXISTS file_deletions_by_file ON file_deletions (file_id);
+CREATE TABLE IF NOT EXISTS host_scans (
+  hostname TEXT PRIMARY KEY,
+  last_complete_scan_at TEXT NOT NULL
+) WITHOUT ROWID;
 `;
 
 /** Creates the read-side schema; fills the path index of a database made before it. */

@@ -123,7 +123,15 @@ export class SqliteInventoryQueries implements InventoryQueries {
         [hostname, hostname],
       )[0].bytes,
     );
-    return { hostname, ...row, exclusive_bytes: exclusive, last_complete_scan_at: null };
+    const [scan] = this.#all("SELECT last_complete_scan_at FROM host_scans WHERE hostname = ?", [
+      hostname,
+    ]);
+    return {
+      hostname,
+      ...row,
+      exclusive_bytes: exclusive,
+      last_complete_scan_at: scan ? nullableText(scan, "last_complete_scan_at") : null,
+    };
   }
 
   tree(hostname: string, directory: string, page: PageRequest): Promise<Page<TreeEntry>> {
