@@ -99,6 +99,9 @@ Deno.test("GET / sends a browser to /ui and keeps JSON for API clients", async (
   const api = await ui.request("/", { headers: { accept: "application/json" } });
   assert.equal(api.status, 200);
   assert.equal((await api.json()).status, "running");
+  const slash = await ui.request("/ui/");
+  assert.equal(slash.status, 301);
+  assert.equal(slash.headers.get("location"), "/ui");
   const plain = await ui.request("/");
   assert.equal(plain.status, 200);
   assert.equal((await plain.json()).version, "0.0.0-test");

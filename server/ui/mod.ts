@@ -63,6 +63,7 @@ export function uiRoutes(deps: UiDeps): Hono<UiEnv> {
 
   ui.use("/ui", uiHeaders);
   ui.use("/ui/*", uiHeaders);
+  ui.get("/ui/", (c) => c.redirect("/ui", 301));
   ui.route("/", assetRoutes());
   ui.route("/", signInRoutes({ sessions, apiKeys, usage: deps.usage }));
   ui.use("/ui", sessionAuth({ sessions, apiKeys, usage: deps.usage }));
