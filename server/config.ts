@@ -43,6 +43,8 @@ export interface ServerConfig {
   drainTimeoutSeconds: number;
   /** A separate address serving /metrics without a key; null: only /metrics on the main one. */
   metricsListen: { hostname: string; port: number } | null;
+  /** Per API key: requests and request-body bytes a second (null: unlimited). */
+  rateLimits: { requestsPerSecond: number | null; bytesPerSecond: number | null };
   /** PEM files: serve HTTPS. */
   tls: { certFile: string; keyFile: string } | null;
   /** Log line format; null: text on a terminal, JSON otherwise. */
@@ -322,6 +324,21 @@ export const SETTINGS = {
     defaultText: "none: /metrics on the main address, for admin keys",
     help: "HOST:PORT serving GET /metrics without a key, for a private network",
   },
+  rateLimitRequests: {
+    env: ["PUTPLACE_RATE_LIMIT_REQUESTS"],
+    file: "limits.rate_limit_requests",
+    schema: count,
+    defaultText: "unlimited",
+    help:
+      "requests a second per API key, with bursts of two seconds' worth; over it: 429 and Retry-After",
+  },
+  rateLimitBytes: {
+    env: ["PUTPLACE_RATE_LIMIT_BYTES"],
+    file: "limits.rate_limit_bytes",
+    schema: bytes,
+    defaultText: "unlimited",
+    help: "request-body bytes a second per API key; uploads are paced to it",
+  },
   tlsCert: {
     env: ["PUTPLACE_TLS_CERT"],
     file: "server.tls_cert",
@@ -405,6 +422,10 @@ export function loadConfig(sources: ConfigSources): Readonly<ServerConfig> {
     bodyTimeoutSeconds: values.bodyTimeoutSeconds,
     drainTimeoutSeconds: values.drainTimeoutSeconds,
     metricsListen: values.metricsListen ?? null,
+    rateLimits: {
+      requestsPerSecond: values.rateLimitRequests ?? null,
+      bytesPerSecond: values.rateLimitBytes ?? null,
+    },
     tls: tlsOf(values, sources.cwd),
     logFormat: values.logFormat ?? null,
     logLevel: values.logLevel,

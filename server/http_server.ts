@@ -7,6 +7,7 @@
 import { type ConnectionGuard, openConnectionGuard } from "./connection_guard.ts";
 import { timedBody } from "./body_timeout.ts";
 import { type RequestRecord, requestRecords } from "./request_record.ts";
+import type { RateLimiter } from "./rate_limits.ts";
 
 export interface ConnectionLimits {
   maxConnections: number;
@@ -22,6 +23,8 @@ export interface HttpServerOptions {
   tls?: { cert: string; key: string };
   limits: ConnectionLimits;
   handler: (request: Request) => Response | Promise<Response>;
+  /** Per-key request and byte rates, checked before the handler. */
+  rateLimiter?: RateLimiter | null;
   /** Each request, once its response has been sent (or the client went away). */
   onRequestDone?: (record: RequestRecord) => void;
   /** In-flight requests, up and down. */
@@ -69,11 +72,20 @@ export function startHttpServer(options: HttpServerOptions): HttpServer {
     };
     let response: Response | undefined;
     try {
-      const body = request.body && timedBody(request.body, {
+      const limited = options.rateLimiter?.admit(request);
+      if (limited) {
+        record.status = limited.status;
+        return limited;
+      }
+      // Paced outside the body timeout: waiting for the byte rate is not a stalled client.
+      const timedOnly = request.body && timedBody(request.body, {
         timeoutMs: options.limits.bodyTimeoutMs,
         onStall: () => relay?.closeAfterRequest(),
         onBytes: (n) => record.bytesIn += n,
       });
+      const body = timedOnly && options.rateLimiter
+        ? options.rateLimiter.pace(request, timedOnly)
+        : timedOnly;
       const timed = body ? new Request(request, { body, duplex: "half" } as RequestInit) : request;
       requestRecords.set(timed, record);
       response = await options.handler(timed);

@@ -9,6 +9,7 @@ import { createApp } from "../app.ts";
 import { loadConfig, processSources, SETTINGS } from "../config.ts";
 import { defaultMaxConnections, probeFreeDescriptors } from "../connection_guard.ts";
 import { startHttpServer } from "../http_server.ts";
+import { createRateLimiter } from "../rate_limits.ts";
 import { createLogger, type Logger } from "../logger.ts";
 import { observeRequest } from "../middleware/observe_request.ts";
 import { createServerMetrics, isUploadRoute } from "../metrics.ts";
@@ -121,6 +122,7 @@ drain timeout), closes the stores and exits 0.`,
         bodyTimeoutMs: config.bodyTimeoutSeconds * 1000,
       },
       handler: app.fetch,
+      rateLimiter: createRateLimiter(config.rateLimits),
       onRequestDone: (record) => {
         logger.request(record);
         metrics.request(record);
