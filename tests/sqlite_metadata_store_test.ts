@@ -155,3 +155,43 @@ Deno.test("sqlite inventory: a broad substring (thousands of matches) pages in o
   });
   assert.deepEqual(narrow.items.map((f) => f.filepath), ["/data/broad/f01234.txt"]);
 });
+
+Deno.test("sqlite inventory: a database made before the maintained contents counts them at open", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "sqlite-contents-" });
+  try {
+    const path = join(dir, "metadata.sqlite");
+    const file = (filepath: string, content: string) => ({
+      hostname: "h",
+      filepath,
+      ip_address: "",
+      sha256: digestOf(content),
+      file_size: content.length,
+      file_mode: 0o100644,
+      file_uid: 0,
+      file_gid: 0,
+      file_mtime: 0,
+      file_atime: 0,
+      file_ctime: 0,
+    });
+    {
+      await using store = await openMetadataStore({ kind: "sqlite", path });
+      await store.files.upsertMany(
+        [file("/a", "twice"), file("/b", "twice"), file("/c", "once")],
+        new Date(),
+      );
+    }
+    const db = new DatabaseSync(path);
+    db.exec(`DROP TRIGGER contents_insert; DROP TRIGGER contents_update;
+      DROP TRIGGER contents_delete; DROP TABLE contents;`);
+    db.close();
+    await using store = await openMetadataStore({ kind: "sqlite", path });
+    const page = await store.inventory.duplicates({}, { limit: 10, cursor: null });
+    assert.deepEqual(page.items, [
+      { sha256: digestOf("twice"), file_size: 5, count: 2, hosts: 1, reclaimable_bytes: 5 },
+    ]);
+    await store.files.markDeleted("h", ["/b"], new Date());
+    assert.deepEqual((await store.inventory.duplicates({}, { limit: 10, cursor: null })).items, []);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});

@@ -373,6 +373,7 @@ export class SqliteInventoryQueries implements InventoryQueries {
 
   duplicates(filter: DuplicateFilter, page: PageRequest): Promise<Page<DuplicateGroup>> {
     return this.#run(() => {
+      if (fleetWide(filter)) return this.#fleetDuplicates(filter.min_size ?? 0, page);
       const groups = this.#groups(filter);
       const params = [...groups.params];
       let keyset = "";
@@ -393,8 +394,43 @@ export class SqliteInventoryQueries implements InventoryQueries {
     });
   }
 
+  /** The duplicate groups of every host and path, from the maintained `contents`. */
+  #fleetDuplicates(minSize: number, page: PageRequest): Page<DuplicateGroup> {
+    const params: SQLInputValue[] = [minSize];
+    let keyset = "";
+    if (page.cursor !== null) {
+      const [reclaimable, digest] = decodeCursor("duplicates", page.cursor, z.tuple([int, text]));
+      keyset = `AND (file_size * (live - 1) < ? OR (file_size * (live - 1) = ? AND sha256 > ?))`;
+      params.push(reclaimable, reclaimable, digest);
+    }
+    const rows = this.#all(
+      `SELECT c.sha256, c.file_size, c.live AS count, c.file_size * (c.live - 1) AS reclaimable_bytes,
+         (SELECT count(DISTINCT hostname) FROM files f WHERE f.sha256 = c.sha256
+           AND f.deleted_at IS NULL) AS hosts
+       FROM contents c INDEXED BY contents_by_reclaimable
+       WHERE live >= 2 AND file_size >= ? ${keyset}
+       ORDER BY file_size * (live - 1) DESC, sha256 LIMIT ?`,
+      [...params, page.limit + 1],
+    ).map((row) => duplicateGroupSchema.parse(row));
+    return pageOf(
+      rows.slice(0, page.limit),
+      rows.length > page.limit,
+      (group) => encodeCursor("duplicates", [group.reclaimable_bytes, group.sha256]),
+    );
+  }
+
   duplicateTotals(filter: DuplicateFilter): Promise<DuplicateTotals> {
     return this.#run(() => {
+      if (fleetWide(filter)) {
+        return z.object({ groups: int, files: int, reclaimable_bytes: int }).parse(
+          this.#all(
+            `SELECT count(*) AS groups, coalesce(sum(live), 0) AS files,
+               coalesce(sum(file_size * (live - 1)), 0) AS reclaimable_bytes
+             FROM contents INDEXED BY contents_by_reclaimable WHERE live >= 2 AND file_size >= ?`,
+            [filter.min_size ?? 0],
+          )[0],
+        );
+      }
       const groups = this.#groups(filter);
       return z.object({ groups: int, files: int, reclaimable_bytes: int }).parse(
         this.#all(
@@ -685,6 +721,11 @@ const snapshotRowSchema = z.object({
   h_mtime: num.nullable(),
   h_mode: int.nullable(),
 });
+
+/** Whether a duplicate filter covers every host and path (the maintained counts answer it). */
+function fleetWide(filter: DuplicateFilter): boolean {
+  return filter.hostnames === undefined && filter.path_prefix === undefined;
+}
 
 /** SQL for a column of the content file `f` had at the time `at` (an SQL expression). */
 function versionAt(column: "sha256" | "file_size", at: string): string {
