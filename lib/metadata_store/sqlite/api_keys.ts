@@ -5,16 +5,17 @@ import type { ApiKeyRecord, Scope } from "../../models/api_key.ts";
 import type { ApiKeyStore } from "../mod.ts";
 import { isUniqueViolation, run } from "./errors.ts";
 import { apiKeyOf, integer } from "./rows.ts";
+import type { GroupCommit } from "./group_commit.ts";
 import type { Statements } from "./statements.ts";
 
 export class SqliteApiKeyStore implements ApiKeyStore {
-  constructor(private readonly sql: Statements) {}
+  constructor(private readonly sql: Statements, private readonly commits: GroupCommit) {}
 
   create(
     key: { name: string; description: string | null; scope: Scope; key_hash: string },
     now: Date,
   ): Promise<ApiKeyRecord> {
-    return run(() => {
+    return this.commits.run(() => {
       const record: ApiKeyRecord = {
         id: newId(now.getTime()),
         ...key,
@@ -68,7 +69,7 @@ export class SqliteApiKeyStore implements ApiKeyStore {
   }
 
   revoke(id: string, now: Date): Promise<boolean> {
-    return run(() => {
+    return this.commits.run(() => {
       const result = this.sql.get(
         "UPDATE api_keys SET revoked_at = coalesce(revoked_at, ?) WHERE id = ?",
       ).run(now.toISOString(), id);
@@ -77,13 +78,13 @@ export class SqliteApiKeyStore implements ApiKeyStore {
   }
 
   delete(id: string): Promise<boolean> {
-    return run(() =>
+    return this.commits.run(() =>
       Number(this.sql.get("DELETE FROM api_keys WHERE id = ?").run(id).changes) === 1
     );
   }
 
   touch(id: string, now: Date): Promise<void> {
-    return run(() => {
+    return this.commits.run(() => {
       this.sql.get("UPDATE api_keys SET last_used_at = ? WHERE id = ?").run(now.toISOString(), id);
     });
   }

@@ -3,10 +3,11 @@ import type { Digest } from "../../digest.ts";
 import type { BlobIndex, BlobRecord } from "../mod.ts";
 import { run } from "./errors.ts";
 import { blobOf, integer } from "./rows.ts";
+import type { GroupCommit } from "./group_commit.ts";
 import type { Statements } from "./statements.ts";
 
 export class SqliteBlobIndex implements BlobIndex {
-  constructor(private readonly sql: Statements) {}
+  constructor(private readonly sql: Statements, private readonly commits: GroupCommit) {}
 
   has(digest: Digest): Promise<boolean> {
     return run(() =>
@@ -36,7 +37,7 @@ export class SqliteBlobIndex implements BlobIndex {
   }
 
   record(blob: Omit<BlobRecord, "stored_at">, now: Date): Promise<boolean> {
-    return run(() => {
+    return this.commits.run(() => {
       const result = this.sql.get(
         `INSERT INTO blobs (digest, size, stored_at, epoch_file_id) VALUES (?, ?, ?, ?)
          ON CONFLICT (digest) DO NOTHING`,
@@ -46,7 +47,7 @@ export class SqliteBlobIndex implements BlobIndex {
   }
 
   remove(digest: Digest): Promise<void> {
-    return run(() => {
+    return this.commits.run(() => {
       this.sql.get("DELETE FROM blobs WHERE digest = ?").run(digest);
     });
   }

@@ -1,5 +1,4 @@
 /** The file index on SQLite: files keyed by (hostname, filepath), digest changes as history. */
-import type { DatabaseSync } from "node:sqlite";
 import type { Digest } from "../../digest.ts";
 import { newId } from "../../ids.ts";
 import {
@@ -13,11 +12,10 @@ import type { FileIndex, FileStats } from "../mod.ts";
 import { run } from "./errors.ts";
 import type { GroupCommit } from "./group_commit.ts";
 import { fileOf, historyEntryOf, integer, isDeleted, nullableText } from "./rows.ts";
-import { type Statements, transaction } from "./statements.ts";
+import type { Statements } from "./statements.ts";
 
 export class SqliteFileIndex implements FileIndex {
   constructor(
-    private readonly db: DatabaseSync,
     private readonly sql: Statements,
     private readonly commits: GroupCommit,
   ) {}
@@ -147,19 +145,18 @@ export class SqliteFileIndex implements FileIndex {
 
   markDeleted(hostname: string, filepaths: readonly string[], now: Date): Promise<number> {
     const at = now.toISOString();
-    return run(() =>
-      transaction(this.db, () => {
-        const mark = this.sql.get(
-          `UPDATE files SET deleted_at = ?, updated_at = ?
+    // One savepoint of the group commit: all paths of the call are marked, or none.
+    return this.commits.run(() => {
+      const mark = this.sql.get(
+        `UPDATE files SET deleted_at = ?, updated_at = ?
            WHERE hostname = ? AND filepath = ? AND deleted_at IS NULL`,
-        );
-        let marked = 0;
-        for (const filepath of filepaths) {
-          marked += Number(mark.run(at, at, hostname, filepath).changes);
-        }
-        return marked;
-      })
-    );
+      );
+      let marked = 0;
+      for (const filepath of filepaths) {
+        marked += Number(mark.run(at, at, hostname, filepath).changes);
+      }
+      return marked;
+    });
   }
 
   recordCompleteScan(hostname: string, now: Date): Promise<void> {

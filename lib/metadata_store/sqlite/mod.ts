@@ -1,8 +1,8 @@
 /**
- * Embedded metadata store on SQLite (`node:sqlite`). WAL journal with
- * `synchronous=NORMAL`: a committed transaction survives a crash of the server
- * process (the WAL is in the OS before `COMMIT` returns); group commit keeps
- * registration fast. `:memory:` gives a private in-memory store for tests.
+ * Embedded metadata store on SQLite (`node:sqlite`), WAL journal. Every write goes through
+ * the group commit, which resolves it only after the WAL is fsynced: an acknowledged write
+ * survives a power cut, not only a crash of the process. `:memory:` gives a private
+ * in-memory store for tests.
  */
 import { DatabaseSync } from "node:sqlite";
 import { dirname } from "node:path";
@@ -13,6 +13,8 @@ import { SqliteBlobIndex } from "./blobs.ts";
 import { run, storeError } from "./errors.ts";
 import { SqliteFileIndex } from "./files.ts";
 import { GroupCommit } from "./group_commit.ts";
+import { walSync } from "./wal_sync.ts";
+import { syncDirectory } from "../../sync_directory.ts";
 import { integer } from "./rows.ts";
 import { migrate, SCHEMA, SCHEMA_VERSION } from "./schema.ts";
 import { Statements, transaction } from "./statements.ts";
@@ -24,6 +26,8 @@ export async function openSqliteMetadataStore(path: string): Promise<MetadataSto
     if (path !== ":memory:") await Deno.mkdir(dirname(path), { recursive: true });
     const db = new DatabaseSync(path);
     db.exec("PRAGMA journal_mode = WAL");
+    // NORMAL, and yet every write is durable before it resolves: GroupCommit syncs the WAL
+    // after each commit, off the event loop (see group_commit.ts for why not FULL).
     db.exec("PRAGMA synchronous = NORMAL");
     db.exec("PRAGMA busy_timeout = 5000");
     db.exec("PRAGMA foreign_keys = ON");
@@ -41,7 +45,13 @@ export async function openSqliteMetadataStore(path: string): Promise<MetadataSto
       migrateInventory(db);
       db.exec(`PRAGMA user_version = ${SCHEMA_VERSION}`);
     });
-    return new SqliteMetadataStore(db);
+    const sync = walSync(path);
+    if (path !== ":memory:") {
+      // The schema is durable, and so are the directory entries of the database and its WAL.
+      await sync();
+      await syncDirectory(dirname(path));
+    }
+    return new SqliteMetadataStore(db, sync);
   } catch (error) {
     if (error instanceof AppError) throw error;
     throw new AppError(
@@ -61,13 +71,14 @@ class SqliteMetadataStore implements MetadataStore {
   #db: DatabaseSync;
   #commits: GroupCommit;
 
-  constructor(db: DatabaseSync) {
+  constructor(db: DatabaseSync, sync: () => Promise<void>) {
     this.#db = db;
     const sql = new Statements(db);
-    this.#commits = new GroupCommit(db, storeError);
-    this.files = new SqliteFileIndex(db, sql, this.#commits);
-    this.blobs = new SqliteBlobIndex(sql);
-    this.apiKeys = new SqliteApiKeyStore(sql);
+    // Every write goes through the group commit, so every write is durable when it resolves.
+    this.#commits = new GroupCommit(db, storeError, sync);
+    this.files = new SqliteFileIndex(sql, this.#commits);
+    this.blobs = new SqliteBlobIndex(sql, this.#commits);
+    this.apiKeys = new SqliteApiKeyStore(sql, this.#commits);
     this.inventory = new SqliteInventoryQueries(db, run);
   }
 
@@ -77,11 +88,11 @@ class SqliteMetadataStore implements MetadataStore {
     });
   }
 
-  [Symbol.asyncDispose](): Promise<void> {
+  async [Symbol.asyncDispose](): Promise<void> {
     if (this.#db.isOpen) {
       this.#commits.flush();
+      await this.#commits.settled();
       this.#db.close();
     }
-    return Promise.resolve();
   }
 }
