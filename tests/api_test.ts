@@ -25,6 +25,7 @@ async function testApp(limits: Partial<Limits> = {}) {
     dir: f.dir,
     blobRoot: f.blobRoot,
     keys,
+    keyUsage: f.keyUsage,
     logged: f.internalErrors,
     request(path: string, init: RequestInit = {}): Promise<Response> {
       return Promise.resolve(app.request(path, init));
@@ -304,6 +305,8 @@ Deno.test("using a key records when it was last used", async () => {
   assert.equal(before?.last_used_at, null);
   await (await t.request(`/get_file/${digestOf("x")}`, { headers: { "x-api-key": t.keys.read } }))
     .body?.cancel();
+  // The write runs in the background and resolves once durable.
+  await t.keyUsage.settled();
   const after = await t.metadata.apiKeys.get(before!.id);
   assert.ok(after?.last_used_at, "last_used_at is set");
 });
