@@ -686,3 +686,29 @@ inventoryContract("mongodb metadata store (FerretDB)", async () => {
     throw error;
   }
 }, { ignore: ignoreReason });
+
+Deno.test({
+  name: named(
+    "a batch whose update fails while its insert is in flight rejects with one AppError, and nothing is left unhandled",
+  ),
+  ignore,
+  async fn() {
+    await using fx = await fixture();
+    // A document with an explicit `revision: null` (as a hand edit could leave it): the
+    // compare-and-set matches it and the server refuses `$inc` on null, so its update fails
+    // at once, while the insert of many new files is still running.
+    const stale = fileAt("host-a", "/srv/stale.txt", "old");
+    await fx.db.collection("file_metadata").insertOne({ ...stale, created_at: T1, revision: null });
+    const batch = [
+      fileAt("host-a", "/srv/stale.txt", "new"),
+      ...Array.from({ length: 4000 }, (_, i) => fileAt("host-a", `/srv/new-${i}.txt`)),
+    ];
+    await assert.rejects(
+      fx.store.files.upsertMany(batch, T2),
+      (error: unknown) => error instanceof AppError,
+    );
+    // The old code's failure was an unhandled rejection, which Deno reports as the test's
+    // error; the store must also still work.
+    assert.ok(await fx.store.files.count() >= 1);
+  },
+});

@@ -110,7 +110,8 @@ export class MongoFileIndex implements FileIndex {
   ): Promise<number[]> {
     const stored = await this.#read(indexes.map((index) => files[index]));
     const inserts: { index: number; file: FileRecord; document: IdDocument }[] = [];
-    const updates: Promise<number | null>[] = [];
+    const lost: number[] = [];
+    const updates: Promise<void>[] = [];
     const at = now.toISOString();
     for (const index of indexes) {
       const input = files[index];
@@ -136,22 +137,27 @@ export class MongoFileIndex implements FileIndex {
       updates.push(
         this.#compareAndSet(existing, input, now).then(
           (won) => {
-            if (!won) return index;
-            results[index] = { file, outcome: "updated" };
-            return null;
+            if (won) results[index] = { file, outcome: "updated" };
+            else lost.push(index);
           },
         ),
       );
     }
-    const lost: number[] = [];
-    if (inserts.length > 0) {
-      const refused = await this.#insert(inserts.map((insert) => insert.document));
+    const inserting = inserts.length === 0 ? Promise.resolve() : this.#insert(
+      inserts.map((insert) => insert.document),
+    ).then((refused) => {
       inserts.forEach((insert, position) => {
         if (refused.has(position)) lost.push(insert.index);
         else results[insert.index] = { file: insert.file, outcome: "created" };
       });
-    }
-    for (const index of await Promise.all(updates)) if (index !== null) lost.push(index);
+    });
+    // Every write of the round has ended before this returns or throws: an update that
+    // failed while the insert was awaited was an unhandled rejection, which ends the process
+    // (every instance with such a batch died in a replica-set failover).
+    const outcomes = await Promise.allSettled([inserting, ...updates]);
+    const failed = outcomes.find((outcome) => outcome.status === "rejected");
+    if (failed) throw failed.reason;
+    lost.sort((a, b) => a - b);
     return lost;
   }
 
