@@ -7,7 +7,7 @@
  * replaces an existing blob) and fsyncs the directory. A failed upload only ever
  * removes its own temporary file.
  */
-import { join } from "node:path";
+import { dirname, join, resolve } from "node:path";
 import { randomBytes } from "node:crypto";
 import { bytesMismatch, type Digest, DigestWriter, verifyStream } from "../../digest.ts";
 import { AppError, short } from "../../errors.ts";
@@ -35,6 +35,8 @@ const STALE_TEMP_MS = 60 * 60 * 1000;
 export async function openFsBlobStore(root: string): Promise<BlobStore> {
   try {
     await Deno.mkdir(root, { recursive: true });
+    // A root made just now must stay after a power cut, like what will be published in it.
+    await syncDirectory(dirname(resolve(root)));
     await sweepStaleTempFiles(root);
     return new FsBlobStore(root, await Packs.open(root));
   } catch (error) {
@@ -48,6 +50,12 @@ export async function openFsBlobStore(root: string): Promise<BlobStore> {
 
 class FsBlobStore implements BlobStore {
   readonly kind = "fs";
+  /**
+   * Digests being published in this process, by a put or a pack append: one content is
+   * published once. A write waits for the others of its digests, then finds the blob stored.
+   */
+  readonly #claims = new Map<Digest, Promise<void>>();
+
   constructor(private readonly root: string, private readonly packs: Packs) {}
 
   #path(digest: Digest): string {
@@ -77,7 +85,7 @@ class FsBlobStore implements BlobStore {
     const temp = join(dir, `${TEMP_PREFIX}${randomBytes(8).toString("hex")}`);
     let file: Deno.FsFile | undefined;
     try {
-      file = await createTemp(dir, temp);
+      file = await createTemp(this.root, dir, temp);
     } catch (error) {
       await body.cancel().catch(() => {});
       throw unavailable("write", error);
@@ -87,9 +95,7 @@ class FsBlobStore implements BlobStore {
       await file.syncData();
       file.close();
       file = undefined;
-      const created = await publish(temp, final);
-      if (created) await syncDirectory(dir);
-      return { created, size: written };
+      return { created: await this.#publishOnce(digest, temp, final), size: written };
     } catch (error) {
       throw error instanceof AppError ? error : unavailable("write", error);
     } finally {
@@ -105,21 +111,32 @@ class FsBlobStore implements BlobStore {
    * stat on purpose: it is cheap, and an async one per tiny blob costs a thread handoff.
    */
   async putMany(blobs: readonly BlobBytes[]): Promise<PutManyResult[]> {
-    const results: PutManyResult[] = [];
-    const fresh = new Map<Digest, BlobBytes>();
-    for (const blob of blobs) {
+    const results: (PutManyResult | undefined)[] = new Array(blobs.length);
+    const verified = new Map<Digest, BlobBytes>();
+    blobs.forEach((blob, index) => {
       const error = bytesMismatch(blob.digest, blob.bytes);
-      if (error) {
-        results.push({ error });
-        continue;
+      if (error) results[index] = { error };
+      else if (!verified.has(blob.digest)) verified.set(blob.digest, blob);
+    });
+    const release = await this.#claim([...verified.keys()]);
+    const fresh = new Map<Digest, BlobBytes>();
+    try {
+      for (const blob of verified.values()) {
+        if (!this.packs.has(blob.digest) && !this.#fileExists(blob.digest)) {
+          fresh.set(blob.digest, blob);
+        }
       }
-      const created = !fresh.has(blob.digest) && !this.packs.has(blob.digest) &&
-        !this.#fileExists(blob.digest);
-      if (created) fresh.set(blob.digest, blob);
-      results.push({ created, size: blob.bytes.byteLength });
+      if (fresh.size > 0) await this.packs.append([...fresh.values()]);
+    } finally {
+      release();
     }
-    if (fresh.size > 0) await this.packs.append([...fresh.values()]);
-    return results;
+    return blobs.map((blob, index) => {
+      const result = results[index];
+      if (result) return result;
+      // A digest given twice in one call is created once.
+      const created = fresh.delete(blob.digest);
+      return { created, size: blob.bytes.byteLength };
+    });
   }
 
   #fileExists(digest: Digest): boolean {
@@ -133,25 +150,57 @@ class FsBlobStore implements BlobStore {
 
   async adopt(digest: Digest, size: number, path: string): Promise<PutResult | null> {
     if (this.packs.has(digest)) return { created: false, size };
-    const final = this.#path(digest);
-    const dir = join(final, "..");
     try {
-      let created: boolean;
-      try {
-        created = await publish(path, final);
-      } catch (error) {
-        if (!(error instanceof Deno.errors.NotFound)) throw error;
-        await Deno.mkdir(dir, { recursive: true });
-        created = await publish(path, final);
-      }
-      if (created) await syncDirectory(dir);
-      return { created, size };
+      return { created: await this.#publishOnce(digest, path, this.#path(digest)), size };
     } catch (error) {
       // Another filesystem, or one without hard links: the caller copies instead.
       const code = (error as { code?: unknown }).code;
       if (code === "EXDEV" || code === "EPERM" || code === "ENOTSUP") return null;
-      throw unavailable("write", error);
+      throw error instanceof AppError ? error : unavailable("write", error);
     }
+  }
+
+  /**
+   * Publishes the verified, durable file `source` as blob `digest` unless the blob was
+   * stored meanwhile (in a pack or as a file): one content, one copy. Answers only once the
+   * blob's directory entry is durable, also when another write published it first.
+   */
+  async #publishOnce(digest: Digest, source: string, final: string): Promise<boolean> {
+    const release = await this.#claim([digest]);
+    try {
+      if (this.packs.has(digest)) return false;
+      const dir = dirname(final);
+      let created: boolean;
+      try {
+        created = await publish(source, final);
+      } catch (error) {
+        if (!(error instanceof Deno.errors.NotFound)) throw error;
+        await makeShard(this.root, dir);
+        created = await publish(source, final);
+      }
+      await syncDirectory(dir);
+      return created;
+    } finally {
+      release();
+    }
+  }
+
+  /**
+   * Waits until no other write of these digests runs in this process, then holds them all
+   * until released. All or none at once, so two writes never wait for each other.
+   */
+  async #claim(digests: readonly Digest[]): Promise<() => void> {
+    while (true) {
+      const held = digests.flatMap((digest) => this.#claims.get(digest) ?? []);
+      if (held.length === 0) break;
+      await Promise.all(held);
+    }
+    const { promise, resolve } = Promise.withResolvers<void>();
+    for (const digest of digests) this.#claims.set(digest, promise);
+    return () => {
+      for (const digest of digests) this.#claims.delete(digest);
+      resolve();
+    };
   }
 
   async get(digest: Digest, range?: ByteRange): Promise<StoredBlob | null> {
@@ -301,15 +350,21 @@ async function writeVerified(
 }
 
 /** Creates the temporary file; the shard directory is made only when it is missing. */
-async function createTemp(dir: string, temp: string): Promise<Deno.FsFile> {
+async function createTemp(root: string, dir: string, temp: string): Promise<Deno.FsFile> {
   const open = () => Deno.open(temp, { write: true, createNew: true, mode: 0o644 });
   try {
     return await open();
   } catch (error) {
     if (!(error instanceof Deno.errors.NotFound)) throw error;
-    await Deno.mkdir(dir, { recursive: true });
+    await makeShard(root, dir);
     return await open();
   }
+}
+
+/** Makes a shard directory and makes its entry in the root durable (a blob in it will be). */
+async function makeShard(root: string, dir: string): Promise<void> {
+  await Deno.mkdir(dir, { recursive: true });
+  await syncDirectory(root);
 }
 
 /** Publishes without ever replacing: false when the blob was already there. */

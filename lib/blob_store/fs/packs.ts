@@ -68,6 +68,8 @@ export class Packs {
   ): Promise<Packs> {
     const dir = join(root, "packs");
     await Deno.mkdir(dir, { recursive: true });
+    // The packs directory's entry in the root is durable before any pack in it is.
+    await syncDirectory(root);
     const db = new DatabaseSync(join(dir, "index.db"));
     try {
       db.exec("PRAGMA journal_mode = WAL");
@@ -151,8 +153,12 @@ export class Packs {
   }
 
   async #commit(blobs: readonly BlobBytes[]): Promise<void> {
-    // Two batches of one group may carry the same new digest: it is written once.
-    const unique = [...new Map(blobs.map((blob) => [blob.digest, blob])).values()];
+    // Two batches of one group may carry the same new digest: it is written once. One
+    // packed meanwhile (by an earlier group, or another process sharing the index) is not
+    // written again.
+    const unique = [...new Map(blobs.map((blob) => [blob.digest, blob])).values()]
+      .filter((blob) => !this.has(blob.digest));
+    if (unique.length === 0) return;
     const total = unique.reduce((sum, blob) => sum + blob.bytes.byteLength, 0);
     const writer = await this.#writerFor(total);
     const bytes = new Uint8Array(total);
