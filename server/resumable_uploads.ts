@@ -17,7 +17,7 @@
  * its length is the offset). One append at a time per upload: a second concurrent one is
  * a conflict (an in-process lock, so one ppserver process per directory).
  */
-import { join } from "node:path";
+import { dirname, join, resolve } from "node:path";
 import { randomBytes } from "node:crypto";
 import { z } from "zod";
 import { type Digest, DigestWriter, EMPTY_DIGEST } from "../lib/digest.ts";
@@ -78,6 +78,8 @@ export async function openResumableUploads(
 ): Promise<ResumableUploads> {
   try {
     await Deno.mkdir(options.dir, { recursive: true });
+    // Its entry in the data directory is durable before any upload in it is acknowledged.
+    await syncDirectory(dirname(resolve(options.dir)));
   } catch (error) {
     throw new AppError("unavailable", `Cannot use the uploads directory: ${fsErrorName(error)}`, {
       cause: error,

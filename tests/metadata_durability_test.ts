@@ -2,72 +2,27 @@
  * Every 2xx rests on durable metadata: a registration the server acknowledged must not roll
  * back on a power cut, because the client marks the file confirmed and never sends it again.
  *
- * Power loss cannot be simulated here (no device-mapper `flakey` target in this kernel), so
- * this proves the order instead: it traces a real ppserver process with strace and checks
- * that every write to `metadata.sqlite-wal` made before the 201 went out was followed by an
+ * Power loss cannot be simulated here (see _servers/strace.ts), so this proves the order: it
+ * traces a real ppserver process with strace and checks that every write to `metadata.sqlite-wal` made before the 201 went out was followed by an
  * fsync of that file before the 201 went out. With `synchronous = NORMAL` SQLite does not
  * sync the WAL at commit, and this fails.
  */
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { startPpserver } from "./_servers/ppserver.ts";
+import { type Call, isSync, parseTrace, straceIgnoreReason } from "./_servers/strace.ts";
 
-async function straceMissing(): Promise<string | false> {
-  try {
-    const { success } = await new Deno.Command("strace", { args: ["-V"], stdout: "null" })
-      .output();
-    return success ? false : "strace does not run here";
-  } catch {
-    return "strace is not installed (Debian package strace)";
-  }
-}
-
-const ignoreReason = await straceMissing();
-
-/** One completed system call of the trace, in the order they completed. */
-interface Call {
-  name: string;
-  /** The path of the file descriptor argument (strace -y), when it has one. */
-  path: string;
-  /** The start of the call's text, with its string argument. */
-  text: string;
-}
-
-/** Reads `strace -f -y` output: unfinished calls are placed where they resume (complete). */
-export function parseTrace(trace: string): Call[] {
-  const calls: Call[] = [];
-  const pending = new Map<string, Call>();
-  for (const line of trace.split("\n")) {
-    const match = line.match(/^(\d+)\s+(.*)$/);
-    if (!match) continue;
-    const [, pid, rest] = match;
-    const resumed = rest.match(/^<\.\.\. (\w+) resumed>/);
-    if (resumed) {
-      const call = pending.get(pid);
-      pending.delete(pid);
-      if (call) calls.push(call);
-      continue;
-    }
-    const start = rest.match(/^(\w+)\(\d+<([^>]*)>/);
-    if (!start) continue;
-    const call = { name: start[1], path: start[2], text: rest };
-    if (rest.endsWith("<unfinished ...>")) pending.set(pid, call);
-    else calls.push(call);
-  }
-  return calls;
-}
+const ignoreReason = await straceIgnoreReason();
 
 /** Why the trace shows an unsynced WAL write before the 201, or null when it does not. */
-export function walUnsyncedBefore201(calls: Call[]): string | null {
+function walUnsyncedBefore201(calls: Call[]): string | null {
   const sent = calls.findIndex((call) => call.text.includes('"HTTP/1.1 201'));
   if (sent < 0) return "no 201 in the trace";
   const isWal = (call: Call) => call.path.endsWith("metadata.sqlite-wal");
   const before = calls.slice(0, sent);
   const lastWrite = before.findLastIndex((call) => isWal(call) && /write/.test(call.name));
   if (lastWrite < 0) return "no write to the WAL before the 201";
-  const synced = before.slice(lastWrite + 1).some((call) =>
-    isWal(call) && (call.name === "fsync" || call.name === "fdatasync")
-  );
+  const synced = before.slice(lastWrite + 1).some((call) => isWal(call) && isSync(call));
   return synced ? null : "the WAL was written but not synced before the 201";
 }
 
