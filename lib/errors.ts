@@ -13,6 +13,7 @@ export const ERROR_CODES = [
   "digest_mismatch",
   "payload_too_large",
   "rate_limited",
+  "insufficient_storage",
   "unavailable",
   "internal",
 ] as const;
@@ -28,6 +29,7 @@ const STATUS: Record<ErrorCode, number> = {
   digest_mismatch: 400,
   payload_too_large: 413,
   rate_limited: 429,
+  insufficient_storage: 507,
   unavailable: 503,
   internal: 500,
 };
@@ -41,6 +43,7 @@ const TITLE: Record<ErrorCode, string> = {
   digest_mismatch: "Digest mismatch",
   payload_too_large: "Payload too large",
   rate_limited: "Too many requests",
+  insufficient_storage: "Insufficient storage",
   unavailable: "Service unavailable",
   internal: "Internal error",
 };

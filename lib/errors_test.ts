@@ -11,6 +11,7 @@ Deno.test("the error codes are the closed list of the design", () => {
     "digest_mismatch",
     "payload_too_large",
     "rate_limited",
+    "insufficient_storage",
     "unavailable",
     "internal",
   ]);
@@ -26,6 +27,7 @@ Deno.test("statusOf() maps each code to its HTTP status", () => {
     digest_mismatch: 400,
     payload_too_large: 413,
     rate_limited: 429,
+    insufficient_storage: 507,
     unavailable: 503,
     internal: 500,
   });

@@ -26,7 +26,7 @@ import { AppError, isAppError, short } from "../lib/errors.ts";
 import { digestSchema } from "../lib/digest.ts";
 import { chunksOf } from "../lib/body_chunks.ts";
 import { DirectWriter } from "../lib/direct_writer.ts";
-import { fsErrorName } from "../lib/fs_error_name.ts";
+import { fsErrorName, isNoSpace } from "../lib/fs_error_name.ts";
 import { syncDirectory } from "../lib/sync_directory.ts";
 
 export interface UploadStatus {
@@ -478,6 +478,11 @@ async function io<T>(action: string, step: () => Promise<T>): Promise<T> {
 }
 
 function unavailable(action: string, error: unknown): AppError {
+  if (isNoSpace(error)) {
+    return new AppError("insufficient_storage", "No space left for resumable uploads", {
+      cause: error,
+    });
+  }
   return new AppError("unavailable", `Cannot ${action}: ${fsErrorName(error)}`, { cause: error });
 }
 

@@ -25,6 +25,7 @@ const BY_CODE: Record<ErrorCode, ExitCode> = {
   digest_mismatch: EXIT.failed,
   payload_too_large: EXIT.failed,
   rate_limited: EXIT.failed,
+  insufficient_storage: EXIT.failed,
   unavailable: EXIT.failed,
   internal: EXIT.failed,
 };

@@ -24,6 +24,7 @@ import type { BlobBytes } from "../mod.ts";
 import { unavailable } from "./errors.ts";
 import { fsErrorName } from "../../fs_error_name.ts";
 import { syncDirectory } from "../../sync_directory.ts";
+import { isSqliteFull } from "../../sqlite_full.ts";
 
 /** By default a pack is closed and a new one started once it holds this much. */
 const MAX_PACK_BYTES = 1024 ** 3;
@@ -217,6 +218,7 @@ export class Packs {
     try {
       return body();
     } catch (error) {
+      if (isSqliteFull(error)) throw unavailable("write", error);
       throw new AppError(
         "unavailable",
         `Blob store cannot use its pack index: ${fsErrorName(error)}`,

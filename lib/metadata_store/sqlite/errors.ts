@@ -1,5 +1,7 @@
 /** The errors of the SQLite metadata store: driver failures become `unavailable`, without details. */
 import { AppError } from "../../errors.ts";
+import { isNoSpace } from "../../fs_error_name.ts";
+import { isSqliteFull } from "../../sqlite_full.ts";
 
 /** Runs a synchronous SQLite call; a failure becomes the error callers see. */
 export function run<T>(body: () => T): Promise<T> {
@@ -12,6 +14,11 @@ export function run<T>(body: () => T): Promise<T> {
 
 export function storeError(error: unknown): AppError {
   if (error instanceof AppError) return error;
+  if (isSqliteFull(error) || isNoSpace(error)) {
+    return new AppError("insufficient_storage", "No space left on the metadata store", {
+      cause: error,
+    });
+  }
   return new AppError("unavailable", "Metadata store failed", { cause: error });
 }
 
