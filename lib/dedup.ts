@@ -246,11 +246,11 @@ export interface DedupStats {
   distinct_digests: number;
   /** Blobs in the blob index and the bytes they hold. */
   stored_blobs: number;
-  stored_bytes: number;
-  /** Sum of the live files' sizes: what the fleet holds. */
-  logical_bytes: number;
+  stored_bytes: bigint;
+  /** Sum of the live files' sizes: what the fleet holds. Byte sums are exact past 2^53. */
+  logical_bytes: bigint;
   /** Bytes dedup saves: the logical bytes minus each distinct digest's bytes counted once. */
-  dedup_saved_bytes: number;
+  dedup_saved_bytes: bigint;
 }
 
 export async function dedupStats(stores: Stores): Promise<DedupStats> {

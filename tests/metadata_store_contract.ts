@@ -309,8 +309,8 @@ export function metadataStoreContract(
     assert.deepEqual(await store.files.stats(), {
       files: 1,
       distinct_digests: 1,
-      logical_bytes: 6,
-      unique_bytes: 6,
+      logical_bytes: 6n,
+      unique_bytes: 6n,
     });
     const byId = await store.files.getById(file.id);
     assert.ok(byId, "a deleted file is still found by its id");
@@ -374,9 +374,27 @@ export function metadataStoreContract(
     assert.deepEqual(await store.files.stats(), {
       files: 0,
       distinct_digests: 0,
-      logical_bytes: 0,
-      unique_bytes: 0,
+      logical_bytes: 0n,
+      unique_bytes: 0n,
     });
+  });
+
+  test("files.stats() and blobs.stats() sum sizes past 2^53 exactly", async (store) => {
+    const huge = Number.MAX_SAFE_INTEGER;
+    await store.files.upsertMany([
+      { ...fileAt("h1", "/a"), file_size: huge },
+      { ...fileAt("h1", "/b"), file_size: huge },
+    ], T1);
+    await store.blobs.record({ digest: digestOf("a"), size: huge, epoch_file_id: null }, T1);
+    await store.blobs.record({ digest: digestOf("b"), size: huge, epoch_file_id: null }, T1);
+    const sum = 2n * BigInt(huge);
+    assert.deepEqual(await store.files.stats(), {
+      files: 2,
+      distinct_digests: 2,
+      logical_bytes: sum,
+      unique_bytes: sum,
+    });
+    assert.deepEqual(await store.blobs.stats(), { blobs: 2, bytes: sum });
   });
 
   test("files.stats() totals the live files and counts each distinct digest's bytes once", async (store) => {
@@ -393,8 +411,8 @@ export function metadataStoreContract(
     assert.deepEqual(await store.files.stats(), {
       files: 4,
       distinct_digests: 3,
-      logical_bytes: 12 + 12 + 4 + 3,
-      unique_bytes: 12 + 4 + 3,
+      logical_bytes: BigInt(12 + 12 + 4 + 3),
+      unique_bytes: BigInt(12 + 4 + 3),
     });
     await store.files.markDeleted("h1", ["/x"], T4);
     await store.files.markDeleted("h2", ["/x", "/z"], T4);
@@ -402,8 +420,8 @@ export function metadataStoreContract(
     assert.deepEqual(await store.files.stats(), {
       files: 0,
       distinct_digests: 0,
-      logical_bytes: 0,
-      unique_bytes: 0,
+      logical_bytes: 0n,
+      unique_bytes: 0n,
     });
   });
 
@@ -489,7 +507,7 @@ export function metadataStoreContract(
   });
 
   test("blobs.stats() is zero on an empty store", async (store) => {
-    assert.deepEqual(await store.blobs.stats(), { blobs: 0, bytes: 0 });
+    assert.deepEqual(await store.blobs.stats(), { blobs: 0, bytes: 0n });
   });
 
   test("blobs.stats() counts each recorded blob once, however often it is recorded", async (store) => {
@@ -497,16 +515,16 @@ export function metadataStoreContract(
     await store.blobs.record({ digest: a, size: 10, epoch_file_id: null }, T1);
     await store.blobs.record({ digest: b, size: 32, epoch_file_id: null }, T1);
     await store.blobs.record({ digest: b, size: 32, epoch_file_id: null }, T2);
-    assert.deepEqual(await store.blobs.stats(), { blobs: 2, bytes: 42 });
+    assert.deepEqual(await store.blobs.stats(), { blobs: 2, bytes: 42n });
     await Promise.all(
       Array.from(
         { length: 5 },
         () => store.blobs.record({ digest: c, size: 7, epoch_file_id: null }, T3),
       ),
     );
-    assert.deepEqual(await store.blobs.stats(), { blobs: 3, bytes: 49 });
+    assert.deepEqual(await store.blobs.stats(), { blobs: 3, bytes: 49n });
     await store.blobs.remove(a);
-    assert.deepEqual(await store.blobs.stats(), { blobs: 2, bytes: 39 });
+    assert.deepEqual(await store.blobs.stats(), { blobs: 2, bytes: 39n });
   });
 
   // ---- API keys ----

@@ -537,10 +537,10 @@ Deno.test({
     assert.deepEqual(await store.files.stats(), {
       files: 0,
       distinct_digests: 0,
-      logical_bytes: 0,
-      unique_bytes: 0,
+      logical_bytes: 0n,
+      unique_bytes: 0n,
     });
-    assert.deepEqual(await store.blobs.stats(), { blobs: 0, bytes: 0 });
+    assert.deepEqual(await store.blobs.stats(), { blobs: 0, bytes: 0n });
     await store.files.upsertMany([
       fileAt("h1", "/x", "twelve bytes"),
       fileAt("h2", "/y", "twelve bytes"),
@@ -551,13 +551,13 @@ Deno.test({
     assert.deepEqual(await store.files.stats(), {
       files: 3,
       distinct_digests: 2,
-      logical_bytes: 12 + 12 + 4,
-      unique_bytes: 12 + 4,
+      logical_bytes: BigInt(12 + 12 + 4),
+      unique_bytes: BigInt(12 + 4),
     });
     await store.blobs.record({ digest: digestOf("a"), size: 10, epoch_file_id: null }, T1);
     await store.blobs.record({ digest: digestOf("b"), size: 32, epoch_file_id: null }, T1);
     await store.blobs.record({ digest: digestOf("b"), size: 32, epoch_file_id: null }, T2);
-    assert.deepEqual(await store.blobs.stats(), { blobs: 2, bytes: 42 });
+    assert.deepEqual(await store.blobs.stats(), { blobs: 2, bytes: 42n });
   },
 });
 

@@ -66,8 +66,8 @@ Deno.test("files.stats() counts live files, distinct digests, logical and unique
   assert.deepEqual(await store.files.stats(), {
     files: 0,
     distinct_digests: 0,
-    logical_bytes: 0,
-    unique_bytes: 0,
+    logical_bytes: 0n,
+    unique_bytes: 0n,
   });
   await store.files.upsertMany([
     fileAt("h1", "/x", "twelve bytes"),
@@ -79,18 +79,18 @@ Deno.test("files.stats() counts live files, distinct digests, logical and unique
   assert.deepEqual(await store.files.stats(), {
     files: 3,
     distinct_digests: 2,
-    logical_bytes: 12 + 12 + 4,
-    unique_bytes: 12 + 4,
+    logical_bytes: BigInt(12 + 12 + 4),
+    unique_bytes: BigInt(12 + 4),
   });
 });
 
 Deno.test("blobs.stats() counts recorded blobs and their bytes", async () => {
   await using store = await memoryStore();
-  assert.deepEqual(await store.blobs.stats(), { blobs: 0, bytes: 0 });
+  assert.deepEqual(await store.blobs.stats(), { blobs: 0, bytes: 0n });
   await store.blobs.record({ digest: digestOf("a"), size: 10, epoch_file_id: null }, T1);
   await store.blobs.record({ digest: digestOf("b"), size: 32, epoch_file_id: null }, T1);
   await store.blobs.record({ digest: digestOf("b"), size: 32, epoch_file_id: null }, T2);
-  assert.deepEqual(await store.blobs.stats(), { blobs: 2, bytes: 42 });
+  assert.deepEqual(await store.blobs.stats(), { blobs: 2, bytes: 42n });
 });
 
 Deno.test("a schema version 1 database is migrated in place and keeps its files", async () => {

@@ -60,10 +60,10 @@ export interface FileStats {
   files: number;
   /** Distinct digests among the live files. */
   distinct_digests: number;
-  /** Sum of the live files' sizes. */
-  logical_bytes: number;
+  /** Sum of the live files' sizes (a bigint: fleets pass 2^53 bytes). */
+  logical_bytes: bigint;
   /** Sum of the sizes of the distinct digests among the live files (each counted once). */
-  unique_bytes: number;
+  unique_bytes: bigint;
 }
 
 export interface BlobRecord {
@@ -83,7 +83,7 @@ export interface BlobIndex {
   record(blob: Omit<BlobRecord, "stored_at">, now: Date): Promise<boolean>;
   remove(digest: Digest): Promise<void>;
   /** How many blobs are recorded and the sum of their sizes. */
-  stats(): Promise<{ blobs: number; bytes: number }>;
+  stats(): Promise<{ blobs: number; bytes: bigint }>;
 }
 
 export interface ApiKeyStore {

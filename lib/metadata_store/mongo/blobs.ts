@@ -6,7 +6,7 @@
 import type { Collection } from "mongodb";
 import type { Digest } from "../../digest.ts";
 import type { BlobIndex, BlobRecord } from "../mod.ts";
-import { blobOf } from "./documents.ts";
+import { blobOf, exactTotal } from "./documents.ts";
 import { isDuplicateKey, run } from "./errors.ts";
 
 /** Digests per `$in` query of `missing()`. */
@@ -71,13 +71,15 @@ export class MongoBlobIndex implements BlobIndex {
     });
   }
 
-  stats(): Promise<{ blobs: number; bytes: number }> {
+  stats(): Promise<{ blobs: number; bytes: bigint }> {
     return run(async () => {
       const [blobs, [row]] = await Promise.all([
         this.collection.countDocuments({}),
-        this.collection.aggregate([{ $group: { _id: null, total: { $sum: "$size" } } }]).toArray(),
+        this.collection.aggregate([{ $group: { _id: null, total: { $sum: "$size" } } }], {
+          useBigInt64: true,
+        }).toArray(),
       ]);
-      return { blobs, bytes: Number(row?.total ?? 0) };
+      return { blobs, bytes: exactTotal(row?.total) };
     });
   }
 }

@@ -14,7 +14,7 @@
  *   `admin`. One with `is_active: false` and no `revoked_at` reads as revoked at its last
  *   use (or creation), the earliest time it is known to have been revoked by.
  */
-import { type Document, ObjectId } from "mongodb";
+import { type Document, Long, ObjectId } from "mongodb";
 import { z } from "zod";
 import { AppError } from "../../errors.ts";
 import { isId } from "../../ids.ts";
@@ -208,6 +208,18 @@ export function apiKeyOf(document: unknown): ApiKeyRecord {
     last_used_at: parsed.last_used_at,
     revoked_at: revokedAt,
   };
+}
+
+/**
+ * A sum of sizes from an aggregation, exactly: an int64 (read as bigint or Long) past 2^53
+ * stays exact; a double (a sum with a double in it) is taken as it is.
+ */
+export function exactTotal(value: unknown): bigint {
+  if (value === undefined || value === null) return 0n;
+  if (typeof value === "bigint") return value;
+  if (typeof value === "number" && Number.isInteger(value)) return BigInt(value);
+  if (value instanceof Long) return value.toBigInt();
+  throw new AppError("internal", "MongoDB returned a total that is not an integer");
 }
 
 function parse<T extends z.ZodType>(schema: T, document: unknown, what: string): z.output<T> {

@@ -33,6 +33,7 @@ import {
 import type { FileIndex, FileStats } from "../mod.ts";
 import {
   type DocumentId,
+  exactTotal,
   fileOf,
   historyOf,
   type IdDocument,
@@ -300,11 +301,11 @@ export class MongoFileIndex implements FileIndex {
       const match = { $match: LIVE };
       const [files, logical, distinct, unique] = await Promise.all([
         this.collection.countDocuments(LIVE),
-        this.#total([match, { $group: { _id: null, total: { $sum: "$file_size" } } }]),
+        this.#sum([match, { $group: { _id: null, total: { $sum: "$file_size" } } }]),
         this.#total([match, { $group: { _id: "$sha256" } }, { $count: "total" }]),
         // Each distinct (digest, size) once: a digest determines its size, so this counts
         // each distinct digest's bytes once.
-        this.#total([
+        this.#sum([
           match,
           { $group: { _id: { digest: "$sha256", size: "$file_size" } } },
           { $group: { _id: null, total: { $sum: "$_id.size" } } },
@@ -312,6 +313,16 @@ export class MongoFileIndex implements FileIndex {
       ]);
       return { files, distinct_digests: distinct, logical_bytes: logical, unique_bytes: unique };
     });
+  }
+
+  /** A sum of sizes, exactly (see exactTotal). */
+  async #sum(pipeline: Document[]): Promise<bigint> {
+    const [row] = await this.collection.aggregate(pipeline, {
+      allowDiskUse: true,
+      useBigInt64: true,
+    })
+      .toArray();
+    return exactTotal(row?.total);
   }
 
   async #total(pipeline: Document[]): Promise<number> {

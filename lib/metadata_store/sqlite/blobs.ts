@@ -2,9 +2,9 @@
 import type { Digest } from "../../digest.ts";
 import type { BlobIndex, BlobRecord } from "../mod.ts";
 import { run } from "./errors.ts";
-import { blobOf, integer } from "./rows.ts";
+import { bigInteger, blobOf, integer } from "./rows.ts";
 import type { GroupCommit } from "./group_commit.ts";
-import type { Statements } from "./statements.ts";
+import { bigInts, type Statements } from "./statements.ts";
 
 export class SqliteBlobIndex implements BlobIndex {
   constructor(private readonly sql: Statements, private readonly commits: GroupCommit) {}
@@ -52,12 +52,12 @@ export class SqliteBlobIndex implements BlobIndex {
     });
   }
 
-  stats(): Promise<{ blobs: number; bytes: number }> {
+  stats(): Promise<{ blobs: number; bytes: bigint }> {
     return run(() => {
-      const row = this.sql.get(
+      const row = bigInts(this.sql.get(
         "SELECT count(*) AS blobs, coalesce(sum(size), 0) AS bytes FROM blobs",
-      ).get() ?? {};
-      return { blobs: integer(row, "blobs"), bytes: integer(row, "bytes") };
+      )).get() ?? {};
+      return { blobs: integer(row, "blobs"), bytes: bigInteger(row, "bytes") };
     });
   }
 }

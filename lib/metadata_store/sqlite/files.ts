@@ -11,8 +11,8 @@ import {
 import type { FileIndex, FileStats } from "../mod.ts";
 import { run } from "./errors.ts";
 import type { GroupCommit } from "./group_commit.ts";
-import { fileOf, historyEntryOf, integer, isDeleted, nullableText } from "./rows.ts";
-import type { Statements } from "./statements.ts";
+import { bigInteger, fileOf, historyEntryOf, integer, isDeleted, nullableText } from "./rows.ts";
+import { bigInts, type Statements } from "./statements.ts";
 
 export class SqliteFileIndex implements FileIndex {
   constructor(
@@ -180,20 +180,21 @@ export class SqliteFileIndex implements FileIndex {
 
   stats(): Promise<FileStats> {
     return run(() => {
-      const totals = this.sql.get(
+      // Sums read as BigInt: past 2^53 bytes (8 PiB) node:sqlite refuses to make a number.
+      const totals = bigInts(this.sql.get(
         `SELECT count(*) AS files, count(DISTINCT sha256) AS distinct_digests,
           coalesce(sum(file_size), 0) AS logical_bytes
          FROM files WHERE deleted_at IS NULL`,
-      ).get() ?? {};
-      const unique = this.sql.get(
+      )).get() ?? {};
+      const unique = bigInts(this.sql.get(
         `SELECT coalesce(sum(size), 0) AS unique_bytes FROM (
           SELECT max(file_size) AS size FROM files WHERE deleted_at IS NULL GROUP BY sha256)`,
-      ).get() ?? {};
+      )).get() ?? {};
       return {
         files: integer(totals, "files"),
         distinct_digests: integer(totals, "distinct_digests"),
-        logical_bytes: integer(totals, "logical_bytes"),
-        unique_bytes: integer(unique, "unique_bytes"),
+        logical_bytes: bigInteger(totals, "logical_bytes"),
+        unique_bytes: bigInteger(unique, "unique_bytes"),
       };
     });
   }

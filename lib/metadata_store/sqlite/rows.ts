@@ -78,6 +78,14 @@ export function integer(row: Row, column: string): number {
   throw malformed(column, "an integer");
 }
 
+/** An integer column that may pass 2^53 (a sum of sizes), exactly. */
+export function bigInteger(row: Row, column: string): bigint {
+  const value = row[column];
+  if (typeof value === "bigint") return value;
+  if (typeof value === "number" && Number.isSafeInteger(value)) return BigInt(value);
+  throw malformed(column, "an integer");
+}
+
 export function real(row: Row, column: string): number {
   const value = row[column];
   if (typeof value === "number") return value;

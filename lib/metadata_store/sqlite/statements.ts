@@ -17,6 +17,12 @@ export class Statements {
   }
 }
 
+/** The statement, reading integers as BigInt (for sums that may pass 2^53). */
+export function bigInts(statement: StatementSync): StatementSync {
+  statement.setReadBigInts(true);
+  return statement;
+}
+
 export function transaction<T>(db: DatabaseSync, body: () => T): T {
   db.exec("BEGIN IMMEDIATE");
   try {
