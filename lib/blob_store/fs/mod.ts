@@ -29,16 +29,31 @@ import {
 
 const TEMP_PREFIX = ".tmp-";
 const WRITE_BUFFER_BYTES = 1 << 20;
-/** Temporary files older than this are left over from a crash and swept at open. */
-const STALE_TEMP_MS = 60 * 60 * 1000;
 
-export async function openFsBlobStore(root: string): Promise<BlobStore> {
+export interface FsBlobStoreOptions {
+  /**
+   * A temporary file untouched this long is left over from a crash (a killed process, or
+   * a worker of another) and removed (default 1 hour: an upload writes to its file as
+   * bytes arrive, and the server's body timeout ends a stalled one long before).
+   */
+  staleTempMs?: number;
+  /** How often the blob directory is swept for such files while running (default 10 min). */
+  sweepIntervalMs?: number;
+}
+
+export async function openFsBlobStore(
+  root: string,
+  options: FsBlobStoreOptions = {},
+): Promise<BlobStore> {
+  const staleTempMs = options.staleTempMs ?? 60 * 60 * 1000;
   try {
     await Deno.mkdir(root, { recursive: true });
     // A root made just now must stay after a power cut, like what will be published in it.
     await syncDirectory(dirname(resolve(root)));
-    await sweepStaleTempFiles(root);
-    return new FsBlobStore(root, await Packs.open(root));
+    await sweepStaleTempFiles(root, staleTempMs, new Set());
+    const store = new FsBlobStore(root, await Packs.open(root));
+    store.sweepEvery(options.sweepIntervalMs ?? 10 * 60 * 1000, staleTempMs);
+    return store;
   } catch (error) {
     throw new AppError(
       "unavailable",
@@ -55,8 +70,24 @@ class FsBlobStore implements BlobStore {
    * published once. A write waits for the others of its digests, then finds the blob stored.
    */
   readonly #claims = new Map<Digest, Promise<void>>();
+  /** Temporary files of this process's writes in progress: never swept. */
+  readonly #temps = new Set<string>();
+  #sweeper: ReturnType<typeof setInterval> | undefined;
+  #sweeping: Promise<void> | null = null;
 
   constructor(private readonly root: string, private readonly packs: Packs) {}
+
+  /** Sweeps stale temporary files every `intervalMs` while the store is open. */
+  sweepEvery(intervalMs: number, staleTempMs: number): void {
+    const sweeper = setInterval(() => {
+      // A sweep that fails (a disk error) is tried again at the next interval.
+      this.#sweeping ??= sweepStaleTempFiles(this.root, staleTempMs, this.#temps)
+        .catch(() => {})
+        .finally(() => this.#sweeping = null);
+    }, intervalMs);
+    Deno.unrefTimer(sweeper);
+    this.#sweeper = sweeper;
+  }
 
   #path(digest: Digest): string {
     return join(this.root, blobKey(digest));
@@ -84,9 +115,11 @@ class FsBlobStore implements BlobStore {
     const dir = join(final, "..");
     const temp = join(dir, `${TEMP_PREFIX}${randomBytes(8).toString("hex")}`);
     let file: Deno.FsFile | undefined;
+    this.#temps.add(temp);
     try {
       file = await createTemp(this.root, dir, temp);
     } catch (error) {
+      this.#temps.delete(temp);
       await body.cancel().catch(() => {});
       throw unavailable("write", error);
     }
@@ -103,6 +136,7 @@ class FsBlobStore implements BlobStore {
         file?.close();
       } catch { /* already closed */ }
       await Deno.remove(temp).catch(() => {});
+      this.#temps.delete(temp);
     }
   }
 
@@ -268,6 +302,8 @@ class FsBlobStore implements BlobStore {
   }
 
   async [Symbol.asyncDispose](): Promise<void> {
+    clearInterval(this.#sweeper);
+    await this.#sweeping;
     await this.packs.close();
   }
 }
@@ -378,13 +414,18 @@ async function publish(temp: string, final: string): Promise<boolean> {
   }
 }
 
-async function sweepStaleTempFiles(root: string): Promise<void> {
-  const cutoff = Date.now() - STALE_TEMP_MS;
+async function sweepStaleTempFiles(
+  root: string,
+  staleMs: number,
+  inUse: ReadonlySet<string>,
+): Promise<void> {
+  const cutoff = Date.now() - staleMs;
   for await (const shard of Deno.readDir(root)) {
     if (!shard.isDirectory || shard.name.length !== 2) continue;
     for await (const entry of Deno.readDir(join(root, shard.name))) {
       if (!entry.name.startsWith(TEMP_PREFIX)) continue;
       const path = join(root, shard.name, entry.name);
+      if (inUse.has(path)) continue;
       const info = await Deno.stat(path).catch(() => null);
       if (info && (info.mtime?.getTime() ?? 0) < cutoff) await Deno.remove(path).catch(() => {});
     }

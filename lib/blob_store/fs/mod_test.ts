@@ -3,6 +3,7 @@ import { join } from "node:path";
 import { digestOf } from "../../digest.ts";
 import { blobKey } from "../_layout.ts";
 import { openBlobStore } from "../open.ts";
+import { openFsBlobStore } from "./mod.ts";
 
 async function readAll(body: ReadableStream<Uint8Array>): Promise<Uint8Array> {
   return new Uint8Array(await new Response(body).arrayBuffer());
@@ -50,3 +51,31 @@ Deno.test("fs adopt() of a blob already stored answers created false and keeps t
     await Deno.remove(dir, { recursive: true });
   }
 });
+
+Deno.test("fs blob store: stale temporary files are swept while the store runs, fresh ones stay", async () => {
+  const root = await Deno.makeTempDir({ prefix: "fs-sweep-" });
+  const store = await openFsBlobStore(root, { staleTempMs: 60_000, sweepIntervalMs: 20 });
+  try {
+    await Deno.mkdir(join(root, "ab"));
+    // Left by a killed process after the store opened: the sweep at open did not see it.
+    const stale = join(root, "ab", ".tmp-killed");
+    const fresh = join(root, "ab", ".tmp-writing");
+    await Deno.writeTextFile(stale, "partial");
+    await Deno.writeTextFile(fresh, "partial");
+    const hourAgo = new Date(Date.now() - 3_600_000);
+    await Deno.utime(stale, hourAgo, hourAgo);
+    const deadline = Date.now() + 5_000;
+    while (await exists(stale) && Date.now() < deadline) {
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    }
+    assert.equal(await exists(stale), false, "the stale temporary file is swept");
+    assert.equal(await exists(fresh), true, "a fresh one stays");
+  } finally {
+    await store[Symbol.asyncDispose]();
+    await Deno.remove(root, { recursive: true });
+  }
+});
+
+async function exists(path: string): Promise<boolean> {
+  return await Deno.stat(path).then(() => true, () => false);
+}
