@@ -245,8 +245,8 @@ Deno.test("dedupStats() counts live files, distinct digests, stored bytes and th
     files: 3,
     distinct_digests: 2,
     stored_blobs: 1,
-    stored_bytes: 12,
-    logical_bytes: 28,
-    dedup_saved_bytes: 12,
+    stored_bytes: 12n,
+    logical_bytes: 28n,
+    dedup_saved_bytes: 12n,
   });
 });

@@ -32,7 +32,6 @@ import {
 } from "../../models/file.ts";
 import type { FileIndex, FileStats } from "../mod.ts";
 import {
-  type DocumentId,
   exactTotal,
   fileOf,
   historyOf,
