@@ -140,7 +140,7 @@ export const SETTINGS = {
     file: "storage.backend",
     schema: z.enum(["local", "fs", "s3"]),
     default: "local",
-    help: "blob store: local or s3",
+    help: "blob store: local (alias fs) or s3",
   },
   s3Bucket: {
     env: ["S3_BUCKET_NAME"],
@@ -277,8 +277,7 @@ export const SETTINGS = {
     file: "server.max_connections",
     schema: count,
     defaultText: "from the free file descriptors: 128 kept, then 3 a connection, at most 4096",
-    help:
-      "most open connections; at the cap the connection idle longest is closed for a new one / 3, at most 4096)",
+    help: "most open connections; at the cap the connection idle longest is closed for a new one",
   },
   headersTimeoutSeconds: {
     env: ["PUTPLACE_HEADERS_TIMEOUT_SECONDS"],
@@ -363,7 +362,7 @@ export const SETTINGS = {
     file: "log.level",
     schema: z.enum(LOG_LEVELS),
     default: "info",
-    help: "least level logged: debug, info, warn, error",
+    help: "least level logged: debug, info (one line per request), warn, error",
   },
 } satisfies SettingsTable;
 

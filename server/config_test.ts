@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
-import { type ConfigSources, loadConfig, processSources } from "./config.ts";
+import { type ConfigSources, loadConfig, processSources, SETTINGS } from "./config.ts";
+import { helpLine } from "../lib/settings/mod.ts";
 import { DEFAULT_LIMITS } from "./limits.ts";
 import { AppError } from "../lib/errors.ts";
 
@@ -208,4 +209,14 @@ Deno.test("processSources() reads this process's environment and working directo
   assert.equal(real.cwd, Deno.cwd());
   assert.equal(real.env.PATH, Deno.env.get("PATH"));
   assert.equal(real.readFile("/nonexistent/putplace/ppserver.toml"), null);
+});
+
+Deno.test("every setting's help is one clause with balanced parentheses and at most one default", () => {
+  for (const [name, setting] of Object.entries(SETTINGS)) {
+    const line = helpLine(setting);
+    const opened = (line.match(/\(/g) ?? []).length;
+    const closed = (line.match(/\)/g) ?? []).length;
+    assert.equal(opened, closed, `${name}: ${line}`);
+    assert.ok((line.match(/\(default/g) ?? []).length <= 1, `${name}: ${line}`);
+  }
 });
