@@ -4,7 +4,7 @@
  */
 import { AppError } from "../lib/errors.ts";
 import { VERSION } from "../lib/version.ts";
-import type { Command, CommandContext } from "./commands/command.ts";
+import type { Command, CommandContext, CommandOutcome } from "./commands/command.ts";
 import { getCommand } from "./commands/get.ts";
 import { scanCommand } from "./commands/scan.ts";
 import { hostsCommand } from "./commands/hosts.ts";
@@ -18,6 +18,7 @@ import { statsCommand } from "./commands/stats.ts";
 import { restoreCommand } from "./commands/restore.ts";
 import { processSources } from "./cli/config.ts";
 import { EXIT, exitCodeOf } from "./cli/exit_codes.ts";
+import { SIGNAL_EXIT, watchSignals } from "./cli/signals.ts";
 import { processTerminal } from "./cli/terminal.ts";
 
 const COMMANDS: Command[] = [
@@ -68,39 +69,37 @@ export async function main(args: string[], options: MainOptions = {}): Promise<n
     return EXIT.ok;
   }
 
-  const interruption = new AbortController();
-  let signals = 0;
-  const onSignal = () => {
-    signals++;
-    if (signals === 1) {
-      terminal.err(
-        "\nppclient: interrupted; finishing the files in flight (Ctrl-C again stops at once)\n",
-      );
-      interruption.abort(new DOMException("Interrupted", "AbortError"));
-    } else {
-      terminal.err("ppclient: stopped\n");
-      Deno.exit(EXIT.interrupted);
-    }
-  };
-  const listen = options.context?.interrupt === undefined;
-  if (listen) Deno.addSignalListener("SIGINT", onSignal);
+  const outcome: CommandOutcome = { json: rest.includes("--json"), summary: null };
+  using signals = options.context?.interrupt === undefined ? watchSignals(terminal) : null;
   try {
-    return await command.run(rest, {
+    const code = await command.run(rest, {
       terminal,
       sources: options.context?.sources ?? processSources(),
-      interrupt: options.context?.interrupt ?? interruption.signal,
+      interrupt: options.context?.interrupt ?? signals?.signal ?? new AbortController().signal,
       fetch: options.context?.fetch,
+      outcome,
     });
+    const by = signals?.received;
+    return code === EXIT.interrupted && by ? SIGNAL_EXIT[by] : code;
   } catch (error) {
-    if (error instanceof AppError) {
-      const hint = error.code === "invalid_input" ? `\nRun "ppclient ${command.name} --help".` : "";
-      terminal.err(`ppclient: ${error.message}${hint}\n`);
-      return exitCodeOf(error.code);
+    const known = error instanceof AppError;
+    const code = known ? exitCodeOf(error.code) : EXIT.failed;
+    const message = known
+      ? error.message
+      : `unexpected error: ${error instanceof Error ? error.stack : error}`;
+    const hint = known && error.code === "invalid_input"
+      ? `\nRun "ppclient ${command.name} --help".`
+      : "";
+    terminal.err(`ppclient: ${message}${hint}\n`);
+    if (outcome.json) {
+      terminal.out(`${
+        JSON.stringify({
+          error: { code: known ? error.code : "internal", message, exit_code: code },
+          ...(outcome.summary === null ? {} : { summary: outcome.summary }),
+        })
+      }\n`);
     }
-    terminal.err(`ppclient: unexpected error: ${error instanceof Error ? error.stack : error}\n`);
-    return EXIT.failed;
-  } finally {
-    if (listen) Deno.removeSignalListener("SIGINT", onSignal);
+    return code;
   }
 }
 

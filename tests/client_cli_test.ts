@@ -5,16 +5,18 @@
 import assert from "node:assert/strict";
 import { startPpserver } from "./_servers/ppserver.ts";
 import {
+  bigTree,
   canDropReadCapabilities,
   classicOnlyProxy,
   DROP_READ_CAPABILITIES,
-  isV1Path,
   runClient,
   serverBlobs,
   serverFiles,
   sha256,
   spawnClient,
   tempDir,
+  uploadGate,
+  watch,
   writeTree,
 } from "./client_fixtures.ts";
 
@@ -225,33 +227,6 @@ Deno.test({
   },
 });
 
-/** Builds a tree of `count` small distinct files in `dirs` directories. */
-async function bigTree(root: string, count: number, dirs = 50): Promise<void> {
-  for (let d = 0; d < dirs; d++) await Deno.mkdir(`${root}/d${d}`);
-  await Promise.all(
-    Array.from(
-      { length: count },
-      (_, i) => Deno.writeTextFile(`${root}/d${i % dirs}/f${i}.txt`, `file number ${i}\n`),
-    ),
-  );
-}
-
-/** Reads a child's stderr until `pattern` appears; returns all of it once the child ends. */
-function watch(stream: ReadableStream<Uint8Array>, pattern: RegExp) {
-  const seen = Promise.withResolvers<void>();
-  let text = "";
-  const all = (async () => {
-    const decoder = new TextDecoder();
-    for await (const chunk of stream) {
-      text += decoder.decode(chunk, { stream: true });
-      if (pattern.test(text)) seen.resolve();
-    }
-    seen.resolve();
-    return text;
-  })();
-  return { seen: seen.promise, all };
-}
-
 Deno.test("Ctrl-C once stops a classic scan, prints the partial summary and exits 130", async () => {
   await using server = await startPpserver();
   await using classic = classicOnlyProxy(server.url);
@@ -279,53 +254,6 @@ Deno.test("Ctrl-C once stops a classic scan, prints the partial summary and exit
   const registered = serverFiles(server.dataDir).length;
   assert.ok(registered >= summary.registered && registered < total, `${registered} on server`);
 });
-
-/**
- * A proxy in front of a real ppserver that holds every upload until released, so a test
- * knows files are in flight (uploading) when it sends Ctrl-C. `classic`: the proxy is a
- * classic-only server (404 for /v1) and holds `POST /upload_file/...`; otherwise it holds
- * the /v1 blob uploads (blob batches and PUTs).
- */
-function uploadGate(target: string, { classic }: { classic: boolean }) {
-  const arrived = Promise.withResolvers<void>();
-  const release = Promise.withResolvers<void>();
-  let uploads = 0;
-  const proxy = Deno.serve({ hostname: "127.0.0.1", port: 0, onListen() {} }, async (request) => {
-    const url = new URL(request.url);
-    if (classic && isV1Path(url)) {
-      await request.body?.cancel();
-      return Response.json({ detail: "Not Found" }, { status: 404 });
-    }
-    const held = classic
-      ? url.pathname.startsWith("/upload_file/")
-      : url.pathname === "/v1/blobs/batch" ||
-        (request.method === "PUT" && url.pathname.startsWith("/v1/blobs/"));
-    if (held) {
-      uploads++;
-      arrived.resolve();
-      await release.promise;
-    }
-    try {
-      return await fetch(`${target}${url.pathname}${url.search}`, {
-        method: request.method,
-        headers: request.headers,
-        body: request.body,
-      });
-    } catch {
-      return new Response("upstream failed", { status: 502 });
-    }
-  });
-  return {
-    url: `http://127.0.0.1:${proxy.addr.port}`,
-    arrived: arrived.promise,
-    release: () => release.resolve(),
-    uploads: () => uploads,
-    async [Symbol.asyncDispose]() {
-      release.resolve();
-      await proxy.shutdown();
-    },
-  };
-}
 
 Deno.test("Ctrl-C once lets the files in flight of a classic scan finish, takes no new ones, and exits 130", async () => {
   await using server = await startPpserver();
@@ -373,6 +301,8 @@ Deno.test("Ctrl-C twice stops at once with exit 130 and no summary", async () =>
   child.kill("SIGINT");
   await stderr.seen;
   // The uploads are still held: without a second Ctrl-C the client would wait for them.
+  // (One sooner than DEBOUNCE_MS after the first would count as the same Ctrl-C.)
+  await new Promise((resolve) => setTimeout(resolve, 700));
   child.kill("SIGINT");
   const status = await child.status;
   const [out, err] = await Promise.all([stdout, stderr.all]);

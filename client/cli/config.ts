@@ -159,12 +159,30 @@ export function processSources(): ConfigSources {
         });
       }
     },
-    cwd: Deno.cwd(),
+    cwd: userDirectory(),
     home: homedir(),
     hostname: systemHostname,
     ipAddress: primaryIpAddress,
     cores: navigator.hardwareConcurrency ?? 2,
   };
+}
+
+/**
+ * The directory the user ran the command from, against which relative paths and
+ * `./ppclient.conf` resolve: `deno task` runs its command in the project's directory and
+ * keeps the user's in `INIT_CWD` (npm does the same), so that one wins when it names a
+ * directory.
+ */
+export function userDirectory(): string {
+  const initial = Deno.env.get("INIT_CWD");
+  if (initial !== undefined && initial.startsWith("/")) {
+    try {
+      if (Deno.statSync(initial).isDirectory) return initial;
+    } catch {
+      // Gone or unreadable: fall back to the process's own directory.
+    }
+  }
+  return Deno.cwd();
 }
 
 /**

@@ -64,14 +64,18 @@ export class ProgressReporter {
     if (!this.#options.quiet) this.#line(`ppclient: ${text}`);
   }
 
-  finish(summary: Summary): void {
+  /**
+   * Ends the live line and prints the summary. `stopped`: a fatal error ended the scan;
+   * with --json the summary then goes out inside the error object (see `main`).
+   */
+  finish(summary: Summary, { stopped = false }: { stopped?: boolean } = {}): void {
     if (this.#timer !== undefined) clearInterval(this.#timer);
     this.#timer = undefined;
     this.#clearLive();
     if (this.#options.json) {
-      this.#terminal.out(`${JSON.stringify(summary)}\n`);
+      if (!stopped) this.#terminal.out(`${JSON.stringify(summary)}\n`);
     } else if (!this.#options.quiet) {
-      this.#terminal.out(formatSummary(summary));
+      this.#terminal.out(formatSummary(summary, { stopped }));
     }
   }
 
@@ -112,14 +116,16 @@ export class ProgressReporter {
   }
 }
 
-export function formatSummary(s: Summary): string {
+export function formatSummary(s: Summary, { stopped = false }: { stopped?: boolean } = {}): string {
   const reasons = (counts: Partial<Record<string, number>>) => {
     const parts = Object.entries(counts).filter(([, n]) => n).map(([k, n]) =>
       `${k.replaceAll("_", " ")} ${n}`
     );
     return parts.length > 0 ? ` (${parts.join(", ")})` : "";
   };
-  const title = s.interrupted
+  const title = stopped
+    ? "ppclient: stopped by an error, partial summary"
+    : s.interrupted
     ? "ppclient: interrupted, partial summary"
     : s.dry_run
     ? "ppclient: dry run, nothing was sent"
@@ -135,7 +141,13 @@ export function formatSummary(s: Summary): string {
     `  deduplicated  ${s.deduplicated}`,
     `  skipped       ${s.skipped}${reasons(s.skipped_by_reason)}`,
     `  failed        ${s.failed}${reasons(s.failed_by_reason)}`,
-    ...(s.abandoned > 0 ? [`  abandoned     ${s.abandoned} (in flight when interrupted)`] : []),
+    ...(s.abandoned > 0
+      ? [
+        `  abandoned     ${s.abandoned} (in flight when ${
+          s.interrupted ? "interrupted" : "the scan stopped"
+        })`,
+      ]
+      : []),
     ...(s.deleted > 0 ? [`  deleted       ${s.deleted} (gone since the last scan)`] : []),
     ...(s.gone_unreported > 0
       ? [

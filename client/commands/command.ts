@@ -9,6 +9,18 @@ export interface CommandContext {
   interrupt: AbortSignal;
   /** Replaces the pooled fetch of the API client (tests). */
   fetch?: typeof fetch;
+  /** What the command tells `main` for the report of a fatal error. */
+  outcome?: CommandOutcome;
+}
+
+/**
+ * Filled in by a command as it learns it: whether the output is JSON (`--json` from any
+ * source), and the partial summary of work stopped by a fatal error. With JSON, `main`
+ * prints one object for a fatal error: `{"error": {...}, "summary": {...}}`.
+ */
+export interface CommandOutcome {
+  json: boolean;
+  summary: unknown;
 }
 
 export interface Command {

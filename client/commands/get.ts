@@ -4,6 +4,7 @@
  */
 import { createHash } from "node:crypto";
 import { DirectWriter } from "../../lib/direct_writer.ts";
+import { resolve } from "node:path";
 import { parseArgs } from "node:util";
 import { parseDigest } from "../../lib/digest.ts";
 import { AppError, short } from "../../lib/errors.ts";
@@ -111,7 +112,10 @@ export const getCommand: Command = {
     using _server = server;
     const { transport } = server;
 
-    const output = values.output;
+    // Relative to the user's directory (also under `deno task`, see `userDirectory`).
+    const output = values.output === undefined
+      ? undefined
+      : resolve(context.sources.cwd, values.output);
     const hash = createHash("sha256");
     let offset = 0;
     let known: number | undefined;

@@ -9,6 +9,7 @@ import { type ClientConfig, loadConfig, parseScanArgs, settingsHelp } from "../c
 import { reportDeletions } from "../scan/deletions.ts";
 import { compileExclude } from "../scan/exclude.ts";
 import { EXIT } from "../cli/exit_codes.ts";
+import { DEBOUNCE_MS } from "../cli/signals.ts";
 import { FileCache } from "../scan/file_cache.ts";
 import { ProgressReporter } from "../cli/progress.ts";
 import { runBatchedScan } from "../scan/batched.ts";
@@ -79,13 +80,18 @@ that cannot be read are reported and counted as failed, and the scan goes on; a 
 that changes or vanishes while it is read or uploaded is reported as failed and never
 registered with a wrong digest.
 
-Output: progress and problems on stderr, the summary on stdout.
+API key: checked with one request before any work (GET /v1/whoami); a refused key
+(unknown, revoked, or not a write key) exits 3 whatever the scan cache holds.
+
+Output: progress and problems on stderr, the summary on stdout; with --json one JSON
+object on stdout, also for a fatal error: {"error": {...}, "summary": {...}}.
 Exit codes: 0 all done; 1 some files failed; 2 usage or configuration error;
-3 authentication refused; 130 interrupted.
-Ctrl-C once: stop taking new files, give those in flight up to ${
+3 authentication refused; 130 / 143 / 129 stopped by Ctrl-C / SIGTERM / SIGHUP.
+Ctrl-C, SIGTERM or SIGHUP once: stop taking new files, give those in flight up to ${
   INTERRUPT_GRACE_MS / 1000
-} s to finish
-(then abandon them), print the partial summary. Ctrl-C twice: stop at once.`;
+} s
+to finish (then abandon them), print the partial summary. A second one stops at once
+(one within ${DEBOUNCE_MS} ms of the first is the same one, delivered twice).`;
 
 export const scanCommand: Command = {
   name: "scan",
@@ -94,6 +100,7 @@ export const scanCommand: Command = {
   async run(args, context) {
     const { values, positionals } = parseScanArgs(args);
     const config = loadConfig(values, positionals, context.sources);
+    if (context.outcome) context.outcome.json = config.json;
     return await runScan(config, context);
   },
 };
@@ -163,6 +170,7 @@ export async function runScan(config: ClientConfig, context: CommandContext): Pr
   });
 
   let deletionsReported = true;
+  let ended = false;
   reporter.start();
   try {
     if (v1) await runBatchedScan(run, files, v1);
@@ -171,12 +179,17 @@ export async function runScan(config: ClientConfig, context: CommandContext): Pr
       deletionsReported = await reportDeletions(run, v1);
       await reportCompleteScan(run, v1, deletionsReported);
     }
+    ended = true;
   } finally {
     interrupt.removeEventListener("abort", startGrace);
     clearTimeout(graceTimer);
     stats.abandoned = stats.scanned - stats.settled;
     cache?.flush();
-    reporter.finish(stats.summary(interrupt.aborted));
+    const summary = stats.summary(interrupt.aborted);
+    const stopped = !ended || run.fatalError !== null;
+    // A fatal error: main prints it (with this summary, as one JSON object with --json).
+    if (stopped && context.outcome) context.outcome.summary = summary;
+    reporter.finish(summary, { stopped });
   }
   if (run.fatalError !== null) throw run.fatalError;
   if (interrupt.aborted) return EXIT.interrupted;
