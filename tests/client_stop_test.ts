@@ -145,7 +145,10 @@ Deno.test("under deno task, relative paths and ./ppclient.conf resolve against t
   const output = await new Deno.Command(Deno.execPath(), {
     args: ["task", "--quiet", "--config", config, "ppclient", "scan", "sub", "--dry-run", "--json"],
     cwd: work.path,
+    // No INIT_CWD from around the test run (deno task keeps one already set).
+    clearEnv: true,
     env: {
+      PATH: Deno.env.get("PATH") ?? "/usr/bin:/bin",
       HOME: home.path,
       NO_COLOR: "1",
       // A fresh HOME must not mean a fresh module cache.
