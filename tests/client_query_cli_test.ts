@@ -103,7 +103,8 @@ Deno.test("read commands: tables on stdout, --json and --csv for scripts, exit c
   const table = await ppclient(["stats", "--host", "beta"]);
   assert.match(table.stdout, /^scope +beta\nhosts +1\nfiles +1\n/);
 
-  // Usage errors exit 2, an unknown file 1, a write-only key 3; nothing on stdout.
+  // Usage errors exit 2, an unknown file 1, a write-only key 3; nothing on stdout (with
+  // --json, the one JSON error object).
   const usage: string[][] = [
     ["ls", "no-colon"],
     ["find", "x", "--size", "lots"],
@@ -116,7 +117,11 @@ Deno.test("read commands: tables on stdout, --json and --csv for scripts, exit c
   for (const args of usage) {
     const run = await ppclient(args);
     assert.equal(run.code, 2, `${args.join(" ")}: ${run.stderr}`);
-    assert.equal(run.stdout, "");
+    if (args.includes("--json")) {
+      assert.equal(JSON.parse(run.stdout).error.exit_code, 2);
+    } else {
+      assert.equal(run.stdout, "");
+    }
     assert.match(run.stderr, /^ppclient: /);
   }
   const missing = await ppclient(["log", "alpha:/no/such/file"]);
