@@ -69,7 +69,7 @@ Deno.test("usage and configuration errors exit 2 with a message on stderr", asyn
   await using tree = await tempDir("ppclient-tree-");
   await writeTree(tree.path, { "a.txt": "a\n" });
   const cases: [string[], RegExp, Record<string, string>?][] = [
-    [["scan", tree.path, "--colour"], /Unknown option '--colour'/],
+    [["scan", tree.path, "--colour"], /Unknown option "--colour"/],
     [
       ["scan", tree.path, "-c", `${tree.path}/nope.conf`],
       /Config file ".*nope.conf" does not exist/,

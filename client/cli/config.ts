@@ -9,9 +9,9 @@
  */
 import { homedir } from "node:os";
 import { resolve } from "node:path";
-import { parseArgs } from "node:util";
 import { z } from "zod";
 import { AppError, short } from "../../lib/errors.ts";
+import { parseFlags } from "./args.ts";
 import { parseConfigFile } from "./config_file.ts";
 import { primaryIpAddress, systemHostname } from "./host_identity.ts";
 
@@ -113,6 +113,14 @@ const configSchema = z.object({
       ctx.addIssue({ code: "custom", message: "Expected an http:// or https:// URL" });
       return z.NEVER;
     }
+    if (/\/v1$/.test(base)) {
+      ctx.addIssue({
+        code: "custom",
+        message: `"${short(value, 200)}" ends in /v1: give the server's base URL, ` +
+          `"${base.slice(0, -3)}" (ppclient finds /v1 itself)`,
+      });
+      return z.NEVER;
+    }
     return base;
   }),
   "api-key": text.nullable(),
@@ -199,14 +207,7 @@ export type ScanFlags = ReturnType<typeof parseScanArgs>["values"];
 
 /** Parses scan arguments; unknown flags are an `invalid_input` AppError. */
 export function parseScanArgs(args: string[]) {
-  try {
-    return parseArgs({ args, options: SCAN_FLAGS, strict: true, allowPositionals: true });
-  } catch (error) {
-    if (error instanceof TypeError && "code" in error) {
-      throw new AppError("invalid_input", error.message, { cause: error });
-    }
-    throw error;
-  }
+  return parseFlags(args, SCAN_FLAGS);
 }
 
 /** Merges flags (and positional paths) with environment, config files and defaults. */

@@ -3,10 +3,11 @@
  * `stats`, `restore`) share: their common flags, settings from flags, environment and
  * config files as for `scan`, and one connection to the server's /v1 read routes.
  */
-import { parseArgs, type ParseArgsOptionsConfig } from "node:util";
+import type { ParseArgsOptionsConfig } from "node:util";
 import { AppError } from "../../lib/errors.ts";
 import { QueryClient } from "../http/query_client.ts";
 import type { CommandContext } from "../commands/command.ts";
+import { parseFlags } from "./args.ts";
 import { type ClientConfig, loadConfig } from "./config.ts";
 import { connect } from "./connect.ts";
 import { EXIT } from "./exit_codes.ts";
@@ -39,19 +40,7 @@ interrupted.`;
 
 /** Parses argv with the common flags and the command's own. */
 export function parseCommandArgs<T extends ParseArgsOptionsConfig>(args: string[], own: T) {
-  try {
-    return parseArgs({
-      args,
-      options: { ...COMMON_FLAGS, ...own },
-      strict: true,
-      allowPositionals: true,
-    });
-  } catch (error) {
-    if (error instanceof TypeError && "code" in error) {
-      throw new AppError("invalid_input", error.message, { cause: error });
-    }
-    throw error;
-  }
+  return parseFlags(args, { ...COMMON_FLAGS, ...own });
 }
 
 export interface QuerySession {

@@ -1,7 +1,13 @@
 /** `ppclient changes --since WHEN`: files added, modified and deleted, per host or fleet-wide. */
 import { AppError } from "../../lib/errors.ts";
 import { EXIT } from "../cli/exit_codes.ts";
-import { COMMON_HELP, EXIT_HELP, parseCommandArgs, withQueryClient } from "../cli/query_command.ts";
+import {
+  COMMON_FLAGS,
+  COMMON_HELP,
+  EXIT_HELP,
+  parseCommandArgs,
+  withQueryClient,
+} from "../cli/query_command.ts";
 import { formatTime, writeRows } from "../cli/table.ts";
 import { parseWhen } from "../cli/when.ts";
 import { changePage } from "../http/query_client.ts";
@@ -34,6 +40,7 @@ export const changesCommand: Command = {
   name: "changes",
   summary: "files added, modified and deleted since a time",
   help: HELP,
+  flags: { ...COMMON_FLAGS, ...FLAGS },
   async run(args, context) {
     const { values, positionals } = parseCommandArgs(args, FLAGS);
     if (positionals.length > 0) throw new AppError("invalid_input", "changes takes no arguments");

@@ -1,4 +1,5 @@
 /** A ppclient subcommand: its help text and what it does (returns the exit code). */
+import type { ParseArgsOptionsConfig } from "node:util";
 import type { ConfigSources } from "../cli/config.ts";
 import type { Terminal } from "../cli/terminal.ts";
 
@@ -27,5 +28,7 @@ export interface Command {
   name: string;
   summary: string;
   help: string;
+  /** Its flags (for completions and "did you mean"). */
+  flags?: ParseArgsOptionsConfig;
   run(args: string[], context: CommandContext): Promise<number>;
 }

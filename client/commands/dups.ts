@@ -1,7 +1,13 @@
 /** `ppclient dups`: duplicate groups, the most reclaimable bytes first. */
 import { EXIT } from "../cli/exit_codes.ts";
 import { formatBytes } from "../cli/progress.ts";
-import { COMMON_HELP, EXIT_HELP, parseCommandArgs, withQueryClient } from "../cli/query_command.ts";
+import {
+  COMMON_FLAGS,
+  COMMON_HELP,
+  EXIT_HELP,
+  parseCommandArgs,
+  withQueryClient,
+} from "../cli/query_command.ts";
 import { writeRows } from "../cli/table.ts";
 import { parseSize } from "../cli/when.ts";
 import { duplicatePage } from "../http/query_client.ts";
@@ -36,6 +42,7 @@ export const dupsCommand: Command = {
   name: "dups",
   summary: "list duplicate content, most reclaimable bytes first",
   help: HELP,
+  flags: { ...COMMON_FLAGS, ...FLAGS },
   async run(args, context) {
     const { values, positionals } = parseCommandArgs(args, FLAGS);
     if (positionals.length > 0) throw new AppError("invalid_input", "dups takes no arguments");

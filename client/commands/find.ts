@@ -1,7 +1,13 @@
 /** `ppclient find PATTERN`: files anywhere in the fleet by path. */
 import { AppError } from "../../lib/errors.ts";
 import { EXIT } from "../cli/exit_codes.ts";
-import { COMMON_HELP, EXIT_HELP, parseCommandArgs, withQueryClient } from "../cli/query_command.ts";
+import {
+  COMMON_FLAGS,
+  COMMON_HELP,
+  EXIT_HELP,
+  parseCommandArgs,
+  withQueryClient,
+} from "../cli/query_command.ts";
 import { formatTime, writeRows } from "../cli/table.ts";
 import { parseSizeRange, parseWhen } from "../cli/when.ts";
 import { filePage } from "../http/query_client.ts";
@@ -35,6 +41,7 @@ export const findCommand: Command = {
   name: "find",
   summary: "find files in the fleet by path substring or glob",
   help: HELP,
+  flags: { ...COMMON_FLAGS, ...FLAGS },
   async run(args, context) {
     const { values, positionals } = parseCommandArgs(args, FLAGS);
     if (positionals.length !== 1) throw new AppError("invalid_input", "Give one PATTERN");

@@ -5,10 +5,10 @@
 import { createHash } from "node:crypto";
 import { DirectWriter } from "../../lib/direct_writer.ts";
 import { resolve } from "node:path";
-import { parseArgs } from "node:util";
 import { parseDigest } from "../../lib/digest.ts";
 import { AppError, short } from "../../lib/errors.ts";
 import { connect, type Connection, requireApiKey } from "../cli/connect.ts";
+import { parseFlags } from "../cli/args.ts";
 import { loadConfig, settingsHelp } from "../cli/config.ts";
 import { blobSize, downloadBlob, type DownloadSink } from "../http/download.ts";
 import { EXIT } from "../cli/exit_codes.ts";
@@ -56,17 +56,9 @@ export const getCommand: Command = {
   name: "get",
   summary: "download a blob by digest, verified (to a file or stdout)",
   help: HELP,
+  flags: FLAGS,
   async run(args, context) {
-    let parsed;
-    try {
-      parsed = parseArgs({ args, options: FLAGS, strict: true, allowPositionals: true });
-    } catch (error) {
-      if (error instanceof TypeError && "code" in error) {
-        throw new AppError("invalid_input", error.message, { cause: error });
-      }
-      throw error;
-    }
-    const { values, positionals } = parsed;
+    const { values, positionals } = parseFlags(args, FLAGS);
     if (positionals.length !== 1) {
       throw new AppError("invalid_input", "Give exactly one DIGEST to download");
     }

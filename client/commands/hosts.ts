@@ -1,7 +1,13 @@
 /** `ppclient hosts`: every host with its files, bytes and report times. */
 import { formatBytes } from "../cli/progress.ts";
 import { hostsPage } from "../http/query_client.ts";
-import { COMMON_HELP, EXIT_HELP, parseCommandArgs, withQueryClient } from "../cli/query_command.ts";
+import {
+  COMMON_FLAGS,
+  COMMON_HELP,
+  EXIT_HELP,
+  parseCommandArgs,
+  withQueryClient,
+} from "../cli/query_command.ts";
 import { formatTime, writeRows } from "../cli/table.ts";
 import { EXIT } from "../cli/exit_codes.ts";
 import { AppError } from "../../lib/errors.ts";
@@ -21,6 +27,7 @@ export const hostsCommand: Command = {
   name: "hosts",
   summary: "list the hosts with their files and bytes",
   help: HELP,
+  flags: COMMON_FLAGS,
   async run(args, context) {
     const { values, positionals } = parseCommandArgs(args, {});
     if (positionals.length > 0) throw new AppError("invalid_input", "hosts takes no arguments");

@@ -1,7 +1,13 @@
 /** `ppclient log HOST:PATH`: a file's history: each content it had, when, and its deletion. */
 import { AppError } from "../../lib/errors.ts";
 import { EXIT } from "../cli/exit_codes.ts";
-import { COMMON_HELP, EXIT_HELP, parseCommandArgs, withQueryClient } from "../cli/query_command.ts";
+import {
+  COMMON_FLAGS,
+  COMMON_HELP,
+  EXIT_HELP,
+  parseCommandArgs,
+  withQueryClient,
+} from "../cli/query_command.ts";
 import { formatTime, writeRecord, writeRows } from "../cli/table.ts";
 import { parseHostPath } from "../cli/when.ts";
 import { fileDetailSchema } from "../http/query_client.ts";
@@ -31,6 +37,7 @@ export const logCommand: Command = {
   name: "log",
   summary: "the history of a file (HOST:PATH)",
   help: HELP,
+  flags: COMMON_FLAGS,
   async run(args, context) {
     const { values, positionals } = parseCommandArgs(args, {});
     if (positionals.length !== 1) throw new AppError("invalid_input", "Give one HOST:PATH");

@@ -1,7 +1,13 @@
 /** `ppclient ls HOST:PATH`: a directory of a host as the server knows it. */
 import { AppError } from "../../lib/errors.ts";
 import { EXIT } from "../cli/exit_codes.ts";
-import { COMMON_HELP, EXIT_HELP, parseCommandArgs, withQueryClient } from "../cli/query_command.ts";
+import {
+  COMMON_FLAGS,
+  COMMON_HELP,
+  EXIT_HELP,
+  parseCommandArgs,
+  withQueryClient,
+} from "../cli/query_command.ts";
 import { formatTime, writeRows } from "../cli/table.ts";
 import { parseHostPath } from "../cli/when.ts";
 import { fileDetailSchema, type TreeEntry, treePage } from "../http/query_client.ts";
@@ -22,6 +28,7 @@ export const lsCommand: Command = {
   name: "ls",
   summary: "list a directory of a host (HOST:PATH)",
   help: HELP,
+  flags: COMMON_FLAGS,
   async run(args, context) {
     const { values, positionals } = parseCommandArgs(args, {});
     if (positionals.length !== 1) throw new AppError("invalid_input", "Give one HOST:PATH");

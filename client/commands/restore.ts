@@ -16,7 +16,13 @@ import { runPool } from "../async/pool.ts";
 import { EXIT } from "../cli/exit_codes.ts";
 import { digestOfFile } from "../cli/local_digest.ts";
 import { formatBytes } from "../cli/progress.ts";
-import { COMMON_HELP, EXIT_HELP, parseCommandArgs, withQueryClient } from "../cli/query_command.ts";
+import {
+  COMMON_FLAGS,
+  COMMON_HELP,
+  EXIT_HELP,
+  parseCommandArgs,
+  withQueryClient,
+} from "../cli/query_command.ts";
 import { parseHostPath, parseWhen } from "../cli/when.ts";
 import { downloadBlob, type DownloadSink } from "../http/download.ts";
 import { type QueryClient, snapshotPage } from "../http/query_client.ts";
@@ -61,6 +67,7 @@ export const restoreCommand: Command = {
   name: "restore",
   summary: "restore a file or tree of a host as it was at a time",
   help: HELP,
+  flags: { ...COMMON_FLAGS, ...FLAGS },
   async run(args, context) {
     const { values, positionals } = parseCommandArgs(args, FLAGS);
     if (positionals.length !== 2) {

@@ -5,7 +5,13 @@
 import { resolve } from "node:path";
 import { AppError } from "../../lib/errors.ts";
 import { connect, type Connection, requireApiKey } from "../cli/connect.ts";
-import { type ClientConfig, loadConfig, parseScanArgs, settingsHelp } from "../cli/config.ts";
+import {
+  type ClientConfig,
+  loadConfig,
+  parseScanArgs,
+  SCAN_FLAGS,
+  settingsHelp,
+} from "../cli/config.ts";
 import { reportDeletions } from "../scan/deletions.ts";
 import { compileExclude } from "../scan/exclude.ts";
 import { EXIT } from "../cli/exit_codes.ts";
@@ -97,6 +103,7 @@ export const scanCommand: Command = {
   name: "scan",
   summary: "scan paths and report their files to the server (the default command)",
   help: HELP,
+  flags: SCAN_FLAGS,
   async run(args, context) {
     const { values, positionals } = parseScanArgs(args);
     const config = loadConfig(values, positionals, context.sources);

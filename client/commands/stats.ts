@@ -1,7 +1,13 @@
 /** `ppclient stats [--host H]`: what the fleet (or one host) holds, saves and risks. */
 import { AppError } from "../../lib/errors.ts";
 import { EXIT } from "../cli/exit_codes.ts";
-import { COMMON_HELP, EXIT_HELP, parseCommandArgs, withQueryClient } from "../cli/query_command.ts";
+import {
+  COMMON_FLAGS,
+  COMMON_HELP,
+  EXIT_HELP,
+  parseCommandArgs,
+  withQueryClient,
+} from "../cli/query_command.ts";
 import { writeRecord } from "../cli/table.ts";
 import { inventoryStatsSchema } from "../http/query_client.ts";
 import type { Command } from "./command.ts";
@@ -19,12 +25,15 @@ ${COMMON_HELP}
 
 ${EXIT_HELP}`;
 
+const FLAGS = { host: { type: "string" } } as const;
+
 export const statsCommand: Command = {
   name: "stats",
   summary: "totals, dedup savings and files at risk, fleet-wide or per host",
   help: HELP,
+  flags: { ...COMMON_FLAGS, ...FLAGS },
   async run(args, context) {
-    const { values, positionals } = parseCommandArgs(args, { host: { type: "string" } });
+    const { values, positionals } = parseCommandArgs(args, FLAGS);
     if (positionals.length > 0) throw new AppError("invalid_input", "stats takes no arguments");
     return await withQueryClient("stats", values, context, async ({ client, format }) => {
       const s = await client.get(

@@ -3,7 +3,13 @@ import { AppError } from "../../lib/errors.ts";
 import { type Digest, isDigest } from "../../lib/digest.ts";
 import { EXIT } from "../cli/exit_codes.ts";
 import { digestOfFile } from "../cli/local_digest.ts";
-import { COMMON_HELP, EXIT_HELP, parseCommandArgs, withQueryClient } from "../cli/query_command.ts";
+import {
+  COMMON_FLAGS,
+  COMMON_HELP,
+  EXIT_HELP,
+  parseCommandArgs,
+  withQueryClient,
+} from "../cli/query_command.ts";
 import { formatTime, writeRows } from "../cli/table.ts";
 import { filePage } from "../http/query_client.ts";
 import type { Command } from "./command.ts";
@@ -24,6 +30,7 @@ export const whereCommand: Command = {
   name: "where",
   summary: "where else does this content live (FILE or DIGEST)",
   help: HELP,
+  flags: COMMON_FLAGS,
   async run(args, context) {
     const { values, positionals } = parseCommandArgs(args, {});
     if (positionals.length !== 1) throw new AppError("invalid_input", "Give one FILE or DIGEST");
