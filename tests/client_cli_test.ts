@@ -164,7 +164,7 @@ Deno.test("a refused API key exits 3 with the server's reason on stderr", async 
   assert.deepEqual(serverFiles(server.dataDir), []);
 });
 
-Deno.test("a server that cannot be reached exits 1 after bounded retries", async () => {
+Deno.test("a server that cannot be reached exits 1 once --retry-for is spent", async () => {
   await using home = await tempDir("ppclient-home-");
   await using tree = await tempDir("ppclient-tree-");
   await writeTree(tree.path, { "a.txt": "a\n" });
@@ -172,14 +172,14 @@ Deno.test("a server that cannot be reached exits 1 after bounded retries", async
   const port = (listener.addr as Deno.NetAddr).port;
   listener.close();
   const run = await runClient(
-    ["scan", tree.path, "--url", `http://127.0.0.1:${port}`, "-k", "k", "--retries", "2"],
+    ["scan", tree.path, "--url", `http://127.0.0.1:${port}`, "-k", "k", "--retry-for", "2s"],
     { home: home.path },
   );
   assert.equal(run.code, 1);
   assert.equal(run.stdout, "");
   assert.match(
     run.stderr,
-    /Cannot use the server at "http:\/\/127\.0\.0\.1:\d+": GET \/health failed: .*\(after 3 attempts\)/,
+    /Cannot use the server at "http:\/\/127\.0\.0\.1:\d+": The server at "http:\/\/127\.0\.0\.1:\d+" could not be used for 2 s \(--retry-for\): GET \/health failed: /,
   );
 });
 

@@ -255,7 +255,7 @@ Deno.test("5xx answers are retried: a classic scan through a flaky proxy still r
     const key = `${request.method} ${url.pathname}${url.search} ${body}`;
     const n = (seen.get(key) ?? 0) + 1;
     seen.set(key, n);
-    return n === 1 ? new Response(JSON.stringify({ detail: "busy" }), { status: 503 }) : null;
+    return n === 1 ? new Response(JSON.stringify({ detail: "busy" }), { status: 500 }) : null;
   });
   const run = await runInProcess(
     ["scan", tree.path, "--url", proxy.url, "-k", server.adminKey, "--json"],
@@ -323,7 +323,7 @@ Deno.test("5xx answers are retried: a /v1 scan through a flaky proxy still regis
     const key = `${request.method} ${url.pathname}${url.search} ${body}`;
     const n = (seen.get(key) ?? 0) + 1;
     seen.set(key, n);
-    return n === 1 ? new Response(JSON.stringify({ detail: "busy" }), { status: 503 }) : null;
+    return n === 1 ? new Response(JSON.stringify({ detail: "busy" }), { status: 500 }) : null;
   });
   const run = await runInProcess(
     ["scan", tree.path, "--url", proxy.url, "-k", server.adminKey, "--json"],

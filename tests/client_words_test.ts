@@ -76,7 +76,7 @@ Deno.test("a server whose blob store is down: the 503's words name the store", a
 });
 
 /** Flags that make a client give up on an unreachable or unhealthy server at once. */
-const DOWN_FAST = ["--retries", "0"];
+const DOWN_FAST = ["--retry-for", "1s"];
 
 Deno.test("ppclient completions bash completes commands, flags and paths in a real bash", async () => {
   await using home = await tempDir("ppclient-home-");

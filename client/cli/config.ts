@@ -11,6 +11,7 @@ import { homedir } from "node:os";
 import { resolve } from "node:path";
 import { z } from "zod";
 import { AppError, short } from "../../lib/errors.ts";
+import { parseDuration } from "../http/outage.ts";
 import { parseFlags } from "./args.ts";
 import { parseConfigFile } from "./config_file.ts";
 import { primaryIpAddress, systemHostname } from "./host_identity.ts";
@@ -32,6 +33,8 @@ export interface ClientConfig {
   jobs: number;
   /** Retries of a request after the first attempt (network errors, 5xx, 429). */
   retries: number;
+  /** How long an unreachable server is waited for, all work paused, before giving up. */
+  retryForMs: number;
   followSymlinks: boolean;
   oneFileSystem: boolean;
   /** Directory of the per-host scan caches (one SQLite file per server URL and host name). */
@@ -58,6 +61,7 @@ export const SCAN_FLAGS = {
   json: { type: "boolean" },
   jobs: { type: "string", short: "j" },
   retries: { type: "string" },
+  "retry-for": { type: "string" },
   "follow-symlinks": { type: "boolean" },
   "one-file-system": { type: "boolean" },
   cache: { type: "string" },
@@ -81,7 +85,11 @@ const SETTINGS = {
   quiet: { env: [], help: "no progress and no summary; problems still go to stderr" },
   json: { env: [], help: "summary as JSON on stdout" },
   jobs: { env: ["PPCLIENT_JOBS"], help: "files in flight (default from the core count)" },
-  retries: { env: [], help: "retries per request on network errors, 5xx and 429 (default 4)" },
+  retries: { env: [], help: "retries per request on 500 and 429 answers (default 4)" },
+  "retry-for": {
+    env: ["PPCLIENT_RETRY_FOR"],
+    help: "how long to wait out an unreachable server, e.g. 90s, 5m, 1h (default 5m)",
+  },
   "follow-symlinks": { env: [], help: "follow symbolic links (loops are detected)" },
   "one-file-system": { env: [], help: "do not cross into other file systems" },
   cache: {
@@ -132,6 +140,14 @@ const configSchema = z.object({
   json: bool,
   jobs: z.coerce.number().int().min(1).max(256),
   retries: z.coerce.number().int().min(0).max(20),
+  "retry-for": z.string().trim().transform((value, ctx) => {
+    const ms = parseDuration(value);
+    if (ms === null || ms > 7 * 24 * 3_600_000) {
+      ctx.addIssue({ code: "custom", message: "Expected a duration such as 90s, 5m or 1h" });
+      return z.NEVER;
+    }
+    return ms;
+  }),
   "follow-symlinks": bool,
   "one-file-system": bool,
   cache: text,
@@ -311,6 +327,7 @@ export function loadConfig(
     json: c.json,
     jobs: c.jobs,
     retries: c.retries,
+    retryForMs: c["retry-for"],
     followSymlinks: c["follow-symlinks"],
     oneFileSystem: c["one-file-system"],
     cacheDir: resolve(sources.cwd, c.cache),
@@ -336,6 +353,8 @@ function defaultOf(key: SettingKey, sources: ConfigSources): Raw | Raw[] | null 
       return String(defaultJobs(sources.cores));
     case "retries":
       return "4";
+    case "retry-for":
+      return "5m";
     case "cache":
       return defaultCacheDir(sources);
     case "full":

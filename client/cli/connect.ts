@@ -17,6 +17,7 @@ import {
   V1Client,
   whoami,
 } from "../http/v1_client.ts";
+import { formatSpan } from "../http/outage.ts";
 import { type RetryEvent, serverDetailOf, Transport } from "../http/transport.ts";
 import type { ClientConfig } from "./config.ts";
 
@@ -32,7 +33,7 @@ export interface Connection extends Disposable {
 }
 
 export interface ConnectOptions {
-  config: Pick<ClientConfig, "url" | "apiKey" | "jobs" | "retries">;
+  config: Pick<ClientConfig, "url" | "apiKey" | "jobs" | "retries"> & { retryForMs?: number };
   /** What the command does with its key: "write" (scan) or "read" (get). */
   scope: Scope;
   /** The command's name, for the message about a key whose scope is too small. */
@@ -41,6 +42,8 @@ export interface ConnectOptions {
   fetch?: typeof fetch;
   signal: AbortSignal;
   onRetry?: (event: RetryEvent) => void;
+  /** Where the lines about an unreachable server go (paused, resumed). */
+  notice?: (line: string) => void;
 }
 
 /** The API key, or an `invalid_input` AppError that says where to give one. */
@@ -69,6 +72,18 @@ export async function connect(options: ConnectOptions): Promise<Connection> {
       maxDelayMs: RETRY_MAX_DELAY_MS,
     },
     onRetry: options.onRetry,
+    retryForMs: config.retryForMs ?? 0,
+    onPause: ({ reason, until }) =>
+      options.notice?.(
+        `the server at ${config.url} cannot be used (${reason}); all work paused, trying ` +
+          `again until ${until.toTimeString().slice(0, 8)} (--retry-for ${
+            formatSpan(config.retryForMs ?? 0)
+          })`,
+      ),
+    onResume: ({ pausedMs }) =>
+      options.notice?.(
+        `the server at ${config.url} answers again after ${formatSpan(pausedMs)}; resuming`,
+      ),
   });
   const classic = new ClassicClient(transport);
   try {

@@ -90,6 +90,9 @@ export async function withQueryClient(
       command,
       fetch: context.fetch,
       signal: interrupt,
+      notice: (line) => {
+        if (!config.quiet) terminal.err(`ppclient: ${line}\n`);
+      },
       onRetry: (e) => {
         if (config.verbose) {
           terminal.err(

@@ -21,6 +21,7 @@ const FLAGS = {
   url: { type: "string" },
   "api-key": { type: "string", short: "k" },
   retries: { type: "string" },
+  "retry-for": { type: "string" },
   quiet: { type: "boolean", short: "q" },
   verbose: { type: "boolean", short: "v" },
   config: { type: "string", short: "c" },
@@ -38,8 +39,9 @@ Options:
                            stopped): check it and download only the rest (Range)
       --url URL            server base URL
   -k, --api-key KEY        API key (or PUTPLACE_API_KEY); read scope is enough
-      --retries N          retries on network errors, 5xx and 429; a download that is cut
-                           off goes on from the bytes already written
+      --retries N          retries on 500 and 429 answers; a download that is cut off
+                           goes on from the bytes already written
+      --retry-for TIME     how long to wait out an unreachable server (default 5m)
   -q, --quiet              no message when done
   -c, --config FILE        read only this config file (it must exist)
   -h, --help               this help
@@ -71,6 +73,7 @@ export const getCommand: Command = {
         url: values.url,
         "api-key": values["api-key"],
         retries: values.retries,
+        "retry-for": values["retry-for"],
         quiet: values.quiet,
         verbose: values.verbose,
         config: values.config,
@@ -88,6 +91,9 @@ export const getCommand: Command = {
         command: "get",
         fetch: context.fetch,
         signal: interrupt,
+        notice: (line) => {
+          if (!config.quiet) terminal.err(`ppclient: ${line}\n`);
+        },
         onRetry: (e) => {
           if (config.verbose) {
             terminal.err(

@@ -58,7 +58,10 @@ Options:
       --ip ADDRESS         IP address reported with each file (default: detected)
       --dry-run            hash and count only; send nothing
   -j, --jobs N             files in flight at once (default from the core count)
-      --retries N          retries per request on network errors, 5xx and 429
+      --retries N          retries per request on 500 and 429 answers
+      --retry-for TIME     how long to wait out an unreachable server (no connection,
+                           timeouts, 502/503/504) with all work paused: 90s, 5m, 1h
+                           (default 5m); then the scan stops (exit 1)
       --follow-symlinks    follow symbolic links (loops are detected and skipped)
       --one-file-system    do not descend into other file systems
       --cache DIR          scan cache directory (or PPCLIENT_CACHE)
@@ -134,6 +137,7 @@ export async function runScan(config: ClientConfig, context: CommandContext): Pr
         signal: interrupt,
         onRetry: (e) =>
           reporter.detail(`retry ${e.retry} of ${e.request} in ${e.delayMs} ms: ${e.reason}`),
+        notice: (line) => reporter.notice(line),
       });
     } catch (error) {
       if (!interrupt.aborted) throw error;

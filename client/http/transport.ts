@@ -18,7 +18,11 @@ import { problemSchema } from "../../lib/models/problem.ts";
 import { classicErrorSchema } from "../../lib/wire/classic.ts";
 import { VERSION } from "../../lib/version.ts";
 import { type StreamedBody, streamedRequest, streamOf } from "./streamed_request.ts";
+import { Outage, type OutageOptions } from "./outage.ts";
 import { backoffDelay, DEFAULT_RETRY, retryAfterMs, type RetryPolicy, sleep } from "./retry.ts";
+
+/** Probes of an unreachable server are at most this far apart. */
+const OUTAGE_MAX_DELAY_MS = 15_000;
 
 export interface TransportOptions {
   /** Server base URL without a trailing slash. */
@@ -32,7 +36,18 @@ export interface TransportOptions {
   /** An attempt with no progress for this long is abandoned (and retried). */
   idleTimeoutMs?: number;
   onRetry?: (event: RetryEvent) => void;
+  /**
+   * How long the server may stay unreachable (no connection, timeouts, 502/503/504)
+   * before requests give up; meanwhile every request waits (see `Outage`). Default 0:
+   * such failures are retried like any other, `retry.retries` times.
+   */
+  retryForMs?: number;
+  onPause?: OutageOptions["onPause"];
+  onResume?: OutageOptions["onResume"];
 }
+
+/** Statuses that mean the server (or the way to it) is down, not this request wrong. */
+const UNREACHABLE_STATUSES = new Set([502, 503, 504]);
 
 export interface RetryEvent {
   request: string;
@@ -97,6 +112,7 @@ export class Transport implements Disposable {
   #retry: RetryPolicy;
   #idleTimeoutMs: number;
   #onRetry?: (event: RetryEvent) => void;
+  #outage: Outage;
 
   constructor(options: TransportOptions) {
     this.baseUrl = options.baseUrl.replace(/\/+$/, "");
@@ -110,6 +126,40 @@ export class Transport implements Disposable {
       const client = Deno.createHttpClient({ poolMaxIdlePerHost: options.maxConnections ?? 32 });
       this.#httpClient = client;
       this.#fetch = (input, init) => fetch(input, { ...init, client });
+    }
+    this.#outage = new Outage({
+      budgetMs: options.retryForMs ?? 0,
+      baseDelayMs: this.#retry.baseDelayMs,
+      maxDelayMs: Math.max(this.#retry.maxDelayMs, OUTAGE_MAX_DELAY_MS),
+      server: this.baseUrl,
+      probe: (signal) => this.#probe(signal),
+      onPause: options.onPause,
+      onResume: options.onResume,
+    });
+  }
+
+  /** True while the server is unreachable and requests wait. */
+  get paused(): boolean {
+    return this.#outage.active;
+  }
+
+  /** `GET /health` without retries: null when the server answers healthy, else why not. */
+  async #probe(signal: AbortSignal): Promise<string | null> {
+    try {
+      const response = await this.#fetch(`${this.baseUrl}/health`, {
+        headers: { "user-agent": `ppclient/${VERSION}` },
+        signal,
+      });
+      if (response.ok) {
+        await response.body?.cancel();
+        return null;
+      }
+      return (await errorOf(response, "GET /health")).message;
+    } catch (error) {
+      if (signal.aborted && !(error instanceof Error && error.name === "TimeoutError")) {
+        throw error;
+      }
+      return `GET /health failed: ${networkReason(error)}`;
     }
   }
 
@@ -129,6 +179,7 @@ export class Transport implements Disposable {
   }
 
   [Symbol.dispose](): void {
+    this.#outage[Symbol.dispose]();
     this.#httpClient?.close();
     this.#httpClient = null;
   }
@@ -153,6 +204,8 @@ export class Transport implements Disposable {
     const retries = options.retries ?? this.#retry.retries;
     for (let retry = 0;; retry++) {
       signal?.throwIfAborted();
+      // While the server is unreachable, no request tries on its own.
+      await this.#outage.whileActive(signal);
       const controller = new AbortController();
       const onAbort = () => controller.abort(signal?.reason);
       signal?.addEventListener("abort", onAbort, { once: true });
@@ -171,6 +224,7 @@ export class Transport implements Disposable {
       let reason: string;
       let retryAfter: number | null = null;
       let failure: AppError;
+      let unreachable = false;
       try {
         attempt = await prepare(touch);
         const headers = new Headers(attempt.init.headers);
@@ -188,6 +242,7 @@ export class Transport implements Disposable {
         failure = await errorOf(response, label);
         if (response.status < 500 && response.status !== 429) throw failure;
         reason = `${response.status} ${failure.message}`;
+        unreachable = UNREACHABLE_STATUSES.has(response.status);
         retryAfter = retryAfterMs(response.headers.get("retry-after"));
       } catch (error) {
         if (signal?.aborted) throw signal.reason;
@@ -198,10 +253,17 @@ export class Transport implements Disposable {
           ? `no progress for ${this.#idleTimeoutMs / 1000} s`
           : networkReason(error);
         failure = new AppError("unavailable", `${label} failed: ${reason}`, { cause: error });
+        unreachable = true;
       } finally {
         clearInterval(watchdog);
         signal?.removeEventListener("abort", onAbort);
         await attempt?.release?.();
+      }
+      // One-attempt requests (appends to a resumable upload) leave the waiting to the
+      // caller's next request.
+      if (unreachable && retries > 0 && await this.#outage.wait(failure.message, signal)) {
+        retry = -1; // the server was gone: this request's own tries start again
+        continue;
       }
       if (retry >= retries) {
         throw retry === 0 ? failure : new AppError(

@@ -8,6 +8,7 @@
  */
 import type { Digest } from "../../lib/digest.ts";
 import { AppError } from "../../lib/errors.ts";
+import { isOutage } from "../http/outage.ts";
 import type { ClientConfig } from "../cli/config.ts";
 import { type CachedFile, type FileCache, type FileIdentity, identityOf } from "./file_cache.ts";
 import type { ProgressReporter } from "../cli/progress.ts";
@@ -105,10 +106,13 @@ export class ScanRun {
     return this.#fatalError;
   }
 
-  /** True for errors that end the whole scan: the server refused the API key. */
+  /**
+   * True for errors that end the whole scan: the server refused the API key, or stayed
+   * unreachable longer than --retry-for (not a failure of any one file).
+   */
   static isFatal(error: unknown): boolean {
-    return error instanceof AppError &&
-      (error.code === "unauthorized" || error.code === "forbidden");
+    return isOutage(error) || error instanceof AppError &&
+        (error.code === "unauthorized" || error.code === "forbidden");
   }
 
   /**

@@ -27,6 +27,8 @@ export interface PpserverOptions {
   args?: string[];
   /** A command that runs the server, such as `["prlimit", "--nofile=160:160", "--"]`. */
   launcher?: string[];
+  /** Listen on this port (a restart on the port of an earlier run); default any free one. */
+  port?: number;
 }
 
 export async function startPpserver(options: PpserverOptions = {}): Promise<RunningPpserver> {
@@ -48,7 +50,7 @@ export async function startPpserver(options: PpserverOptions = {}): Promise<Runn
       "--host",
       "127.0.0.1",
       "--port",
-      "0",
+      String(options.port ?? 0),
       "--data-dir",
       dataDir,
       ...(options.args ?? []),
