@@ -2,8 +2,11 @@
  * What a scan shows while it runs and when it ends.
  *
  * - On a terminal (stderr is a TTY): one live line on stderr, redrawn ten times a
- *   second: files and bytes done, rate, and the phases in flight.
- * - Not a terminal: a plain progress line on stderr every 10 seconds.
+ *   second and fitted to the terminal's width (what matters most stays): percentage,
+ *   files and bytes done of the total (estimated, marked "~" and "+", until the walk
+ *   ends), the rate over the last `RATE_WINDOW_MS`, ETA, blob bytes sent (large files as
+ *   they go), failures, and the phases in flight.
+ * - Not a terminal: the same line, plain, on stderr every 10 seconds.
  * - Problems with single files always go to stderr, one line each.
  * - `--verbose`: one line per file on stderr.
  * - The summary goes to stdout: text, or one JSON object with `--json`.
@@ -30,6 +33,7 @@ export class ProgressReporter {
   #options: ProgressOptions;
   #timer: ReturnType<typeof setInterval> | undefined;
   #live = false;
+  #rate = new MovingRate();
 
   constructor(terminal: Terminal, stats: ScanStats, options: ProgressOptions) {
     this.#terminal = terminal;
@@ -79,20 +83,26 @@ export class ProgressReporter {
     }
   }
 
-  progressLine(): string {
+  /** The progress line, fitted to `columns` when given (0: no limit). */
+  progressLine(columns = 0): string {
     const s = this.#stats;
-    const elapsed = s.elapsedSeconds;
-    const rate = elapsed > 0 ? s.bytesRead / elapsed : 0;
-    const inFlight = s.inFlight.hashing + s.inFlight.registering + s.inFlight.uploading;
-    const filesRate = elapsed > 0 ? (s.scanned - inFlight) / elapsed : 0;
+    const rate = this.#rate.sample(s.doneBytes);
+    const estimate = !s.walkDone;
     const phases = Object.entries(s.inFlight)
       .filter(([, n]) => n > 0)
       .map(([phase, n]) => `${phase} ${n}`)
       .join(", ");
-    const unchanged = s.unchanged > 0 ? `${s.unchanged} unchanged, ` : "";
-    return `${s.scanned} files, ${formatBytes(s.bytesRead)} read (${formatBytes(rate)}/s, ` +
-      `${filesRate.toFixed(0)} files/s), ${unchanged}${s.uploaded} uploaded, ${s.failed} failed` +
-      ` | ${phases || "walking"} | ${formatDuration(elapsed)}`;
+    return fitLine([
+      `${percent(s.doneBytes, s.foundBytes, s.settled, s.scanned, estimate)} ` +
+      `${s.settled}/${s.scanned}${estimate ? "+" : ""} files`,
+      `${formatBytes(s.doneBytes)}/${formatBytes(s.foundBytes)}${estimate ? "+" : ""}`,
+      `${formatBytes(rate)}/s`,
+      eta(s.foundBytes - s.doneBytes, rate, estimate),
+      s.sentBytes > 0 ? `sent ${formatBytes(s.sentBytes)}` : "",
+      s.failed > 0 ? `${s.failed} failed` : "",
+      phases || (estimate ? "walking" : ""),
+      formatDuration(s.elapsedSeconds),
+    ], columns);
   }
 
   #line(text: string): void {
@@ -102,9 +112,7 @@ export class ProgressReporter {
 
   #drawLive(): void {
     const columns = this.#terminal.columns?.() ?? 0;
-    const line = this.progressLine();
-    const fitted = columns > 1 && line.length >= columns ? line.slice(0, columns - 1) : line;
-    this.#terminal.err(`${CLEAR_LINE}${fitted}`);
+    this.#terminal.err(`${CLEAR_LINE}${this.progressLine(columns > 1 ? columns - 1 : 80)}`);
     this.#live = true;
   }
 
@@ -157,6 +165,119 @@ export function formatSummary(s: Summary, { stopped = false }: { stopped?: boole
     `  elapsed       ${formatDuration(s.elapsed_seconds)}`,
   ];
   return `${lines.join("\n")}\n`;
+}
+
+/**
+ * The live line of one transfer (`ppclient get`): percentage, bytes done of the total,
+ * rate over the last `RATE_WINDOW_MS`, ETA; on a terminal only, fitted to its width.
+ */
+export class TransferProgress {
+  #terminal: Terminal;
+  #timer: ReturnType<typeof setInterval> | undefined;
+  #rate = new MovingRate();
+  #live = false;
+  done = 0;
+  total: number | null = null;
+
+  constructor(terminal: Terminal) {
+    this.#terminal = terminal;
+  }
+
+  start(): void {
+    if (!this.#terminal.interactive) return;
+    this.#timer = setInterval(() => {
+      const columns = this.#terminal.columns?.() ?? 0;
+      this.#terminal.err(`${CLEAR_LINE}${this.line(columns > 1 ? columns - 1 : 80)}`);
+      this.#live = true;
+    }, LIVE_INTERVAL_MS);
+  }
+
+  line(columns = 0): string {
+    const rate = this.#rate.sample(this.done);
+    const total = this.total;
+    return fitLine([
+      total === null
+        ? formatBytes(this.done)
+        : `${percent(this.done, total, 0, 0, false)} ${formatBytes(this.done)}/${
+          formatBytes(total)
+        }`,
+      `${formatBytes(rate)}/s`,
+      total === null ? "" : eta(total - this.done, rate, false),
+    ], columns);
+  }
+
+  finish(): void {
+    if (this.#timer !== undefined) clearInterval(this.#timer);
+    this.#timer = undefined;
+    if (this.#live) this.#terminal.err(CLEAR_LINE);
+    this.#live = false;
+  }
+}
+
+/** The rate of a growing count over the last `RATE_WINDOW_MS` (not since the start). */
+export const RATE_WINDOW_MS = 10_000;
+
+export class MovingRate {
+  #samples: { at: number; value: number }[] = [];
+  #now: () => number;
+
+  constructor(now: () => number = performance.now.bind(performance)) {
+    this.#now = now;
+  }
+
+  /** Records `value` now; answers its growth per second over the window. */
+  sample(value: number): number {
+    const at = this.#now();
+    this.#samples.push({ at, value });
+    while (this.#samples.length > 2 && at - this.#samples[1].at >= RATE_WINDOW_MS) {
+      this.#samples.shift();
+    }
+    const first = this.#samples[0];
+    const seconds = (at - first.at) / 1000;
+    return seconds > 0 ? Math.max(0, (value - first.value) / seconds) : 0;
+  }
+}
+
+/** The parts of a line that fit in `columns` (0: all), in order of importance. */
+export function fitLine(parts: string[], columns: number): string {
+  let line = "";
+  for (const part of parts) {
+    if (part === "") continue;
+    const next = line === "" ? part : `${line} | ${part}`;
+    if (columns > 0 && next.length > columns) {
+      if (line === "") return part.slice(0, columns);
+      continue; // a shorter, less important part further on may still fit
+    }
+    line = next;
+  }
+  return line;
+}
+
+function percent(
+  doneBytes: number,
+  totalBytes: number,
+  doneFiles: number,
+  totalFiles: number,
+  estimate: boolean,
+): string {
+  const fraction = totalBytes > 0
+    ? doneBytes / totalBytes
+    : totalFiles > 0
+    ? doneFiles / totalFiles
+    : 0;
+  return `${estimate ? "~" : ""}${Math.min(100, Math.floor(fraction * 100))}%`;
+}
+
+function eta(remainingBytes: number, rate: number, estimate: boolean): string {
+  if (rate <= 0 || remainingBytes <= 0) return "";
+  const seconds = Math.round(remainingBytes / rate);
+  const h = Math.floor(seconds / 3600);
+  const m = Math.floor((seconds % 3600) / 60);
+  const s = seconds % 60;
+  const clock = h > 0
+    ? `${h}:${String(m).padStart(2, "0")}:${String(s).padStart(2, "0")}`
+    : `${m}:${String(s).padStart(2, "0")}`;
+  return `ETA ${estimate ? "~" : ""}${clock}`;
 }
 
 export function formatBytes(bytes: number): string {

@@ -1,5 +1,12 @@
 import assert from "node:assert/strict";
-import { formatBytes, formatSummary, ProgressReporter } from "./progress.ts";
+import {
+  fitLine,
+  formatBytes,
+  formatSummary,
+  MovingRate,
+  ProgressReporter,
+  RATE_WINDOW_MS,
+} from "./progress.ts";
 import { ScanStats } from "../scan/stats.ts";
 import { capturedTerminal } from "./terminal.ts";
 
@@ -90,7 +97,7 @@ Deno.test("not on a terminal, progress comes as plain lines on stderr", async ()
   const first = terminal.stderr().split("\n")[0];
   assert.match(
     first,
-    /^ppclient: 4 files, 0 B read \(.*files\/s\), 1 uploaded, 1 failed \| walking \| /,
+    /^ppclient: ~0% 0\/4\+ files \| 0 B\/0 B\+ \| 0 B\/s \| 1 failed \| walking \| /,
   );
   assert.ok(!/[\r]/.test(terminal.stderr()) && !terminal.stderr().includes("\x1b"));
 });
@@ -106,7 +113,7 @@ Deno.test("on a terminal, one live line is redrawn and cleared before other outp
   reporter.problem("/p", "changed while being read");
   reporter.finish(s.summary(false));
   const err = captured.stderr();
-  const live = err.split("\r\x1b[2K").filter((part) => part.startsWith("4 files"));
+  const live = err.split("\r\x1b[2K").filter((part) => part.startsWith("~0% 0/4+ files"));
   assert.ok(live.length >= 1);
   assert.ok(live.every((line) => line.length < 40), "live lines fit the terminal");
   assert.ok(err.includes("\r\x1b[2Kppclient: /p: changed while being read\n"));
@@ -114,4 +121,57 @@ Deno.test("on a terminal, one live line is redrawn and cleared before other outp
     err.endsWith("\n") || err.endsWith("\r\x1b[2K"),
     "no live line is left on screen at the end",
   );
+});
+
+Deno.test("the live line shows the percentage, totals, rate, ETA and sent bytes once the walk is done", () => {
+  const s = new ScanStats(false);
+  s.scanned = 10;
+  s.settled = 4;
+  s.walkDone = true;
+  s.foundBytes = 100 * 1024 * 1024;
+  s.bytesRead = 25 * 1024 * 1024;
+  s.sentBytes = 5 * 1024 * 1024;
+  s.move(null, "uploading");
+  const reporter = new ProgressReporter(capturedTerminal(), s, {
+    quiet: false,
+    json: false,
+    verbose: false,
+  });
+  reporter.progressLine();
+  s.bytesRead = 50 * 1024 * 1024;
+  const line = reporter.progressLine();
+  assert.match(
+    line,
+    /^50% 4\/10 files \| 50\.0 MiB\/100\.0 MiB \| [0-9.]+ [KMG]iB\/s \| ETA \d+:\d\d \| sent 5\.0 MiB \| uploading 1 \| /,
+  );
+  for (const columns of [80, 60, 40, 20]) {
+    const fitted = reporter.progressLine(columns);
+    assert.ok(fitted.length <= columns, `${fitted.length} > ${columns}: ${fitted}`);
+    assert.match(fitted, /^50% 4\/10 files/);
+  }
+});
+
+Deno.test("fitLine() keeps the parts that fit, most important first, and cuts only the first", () => {
+  assert.equal(fitLine(["aaaa", "bbbb", "cc"], 0), "aaaa | bbbb | cc");
+  assert.equal(fitLine(["aaaa", "bbbb", "cc"], 11), "aaaa | bbbb");
+  assert.equal(fitLine(["aaaa", "bbbbbbbb", "cc"], 10), "aaaa | cc");
+  assert.equal(fitLine(["aaaaaaaa", "b"], 5), "aaaaa");
+  assert.equal(fitLine(["", "x"], 5), "x");
+});
+
+Deno.test("MovingRate measures the rate over the last window, not since the start", () => {
+  let now = 0;
+  const rate = new MovingRate(() => now);
+  let value = 0;
+  // 100 per second for 20 s, sampled each second as the live line is drawn.
+  for (; now <= 20_000; now += 1000, value += 100) rate.sample(value);
+  now -= 1000;
+  value -= 100;
+  assert.equal(rate.sample(value), 100);
+  // Then a stall: the rate falls to 0 within the window (an average since the start would not).
+  for (let i = 0; i <= RATE_WINDOW_MS / 1000; i++) {
+    now += 1000;
+    rate.sample(value);
+  }
+  assert.equal(rate.sample(value), 0);
 });

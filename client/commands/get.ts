@@ -12,7 +12,7 @@ import { parseFlags } from "../cli/args.ts";
 import { loadConfig, settingsHelp } from "../cli/config.ts";
 import { blobSize, downloadBlob, type DownloadSink } from "../http/download.ts";
 import { EXIT } from "../cli/exit_codes.ts";
-import { formatBytes } from "../cli/progress.ts";
+import { formatBytes, TransferProgress } from "../cli/progress.ts";
 import type { Command } from "./command.ts";
 
 const FLAGS = {
@@ -111,6 +111,7 @@ export const getCommand: Command = {
     const { transport } = server;
 
     // Relative to the user's directory (also under `deno task`, see `userDirectory`).
+    const progress = new TransferProgress(terminal);
     const output = values.output === undefined
       ? undefined
       : resolve(context.sources.cwd, values.output);
@@ -142,12 +143,22 @@ export const getCommand: Command = {
         : file !== null
         ? fileSink(file)
         : stdoutSink();
+      progress.done = offset;
+      progress.total = known ?? null;
+      if (!config.quiet) progress.start();
       const size = await downloadBlob(transport, digest, sink, {
         offset,
         hash,
         size: known,
         signal: interrupt,
+        onSize: (total) => {
+          progress.total = total;
+        },
+        onBytes: (count) => {
+          progress.done += count;
+        },
       });
+      progress.finish();
       // Durable when it is a regular file; a device or a pipe has nothing to sync (EINVAL).
       await writer?.current.finish();
       if (!config.quiet) {
@@ -177,6 +188,7 @@ export const getCommand: Command = {
       }
       throw error;
     } finally {
+      progress.finish();
       await writer?.current.close();
       file?.close();
     }

@@ -29,6 +29,8 @@ export interface DownloadOptions {
   size?: number;
   signal?: AbortSignal;
   onBytes?: (count: number) => void;
+  /** The blob's size, once the answer tells it (progress). */
+  onSize?: (size: number) => void;
 }
 
 /** Downloads the blob into the sink; answers its size once verified. */
@@ -74,6 +76,7 @@ export async function downloadBlob(
           }
           size = Number(response.headers.get("content-length") ?? Number.NaN);
         }
+        if (Number.isSafeInteger(size)) options.onSize?.(size);
         if (!response.body) return;
         const chunks = chunksOf(response.body, READ_BUFFER_BYTES);
         try {

@@ -62,6 +62,9 @@ export async function runBatchedScan(
       signal: run.abandon,
       onResume: (e) =>
         reporter.detail(`resuming the upload of ${e.digest} at byte ${e.offset}: ${e.reason}`),
+      onSent: (bytes) => {
+        stats.sentBytes += bytes;
+      },
     },
   );
   const registrar = new FileRegistrar(v1, uploader, run, registrationLimits);

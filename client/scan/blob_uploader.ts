@@ -91,6 +91,8 @@ export interface UploaderOptions {
   /** Aborts every upload in flight. */
   signal: AbortSignal;
   onResume?: (event: { digest: Digest; offset: number; reason: string }) => void;
+  /** Progress: blob bytes the server took (large uploads piece by piece). */
+  onSent?: (bytes: number) => void;
 }
 
 export class BlobUploader {
@@ -154,8 +156,10 @@ export class BlobUploader {
   async #alone(file: HashedFile): Promise<void> {
     const { signal, retry } = this.#options;
     const { largeBufferBytes } = this.limits;
+    const { onSent } = this.#options;
     if (file.size >= largeBufferBytes && !this.limits.resumable) {
       await this.#v1.putBlob(file.digest, () => openVerifiedBody(file), signal);
+      onSent?.(file.size);
       return;
     }
     const buffer = this.#largeBuffers.pop() ?? new Uint8Array(largeBufferBytes);
@@ -163,12 +167,14 @@ export class BlobUploader {
       if (file.size < largeBufferBytes) {
         const bytes = await readVerified(file, buffer.subarray(0, file.size + 1));
         await this.#v1.putBlob(file.digest, bytes, signal);
+        onSent?.(file.size);
       } else {
         await resumableUpload(this.#v1, file, {
           buffer,
           signal,
           retry,
           onResume: this.#options.onResume,
+          onSent,
         });
       }
     } finally {
@@ -287,6 +293,7 @@ export class BlobUploader {
       switch (result.outcome) {
         case "stored":
         case "already_stored":
+          this.#options.onSent?.(entry.file.size);
           entry.done.resolve();
           break;
         case "too_large": {

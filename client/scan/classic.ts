@@ -63,6 +63,9 @@ export async function runClassicScan(
     } finally {
       stats.move(phase, null);
     }
+    if (outcome.kind === "registered" && outcome.upload === "uploaded") {
+      stats.sentBytes += outcome.size;
+    }
     if (outcome.kind === "registered") {
       run.remember({
         path: file.path,

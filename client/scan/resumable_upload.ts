@@ -31,6 +31,8 @@ export interface ResumableOptions {
   signal?: AbortSignal;
   /** An append failed and the upload goes on from `offset`. */
   onResume?: (event: { digest: Digest; offset: number; reason: string }) => void;
+  /** Progress: bytes handed to the connection (a resumed part may be counted again). */
+  onSent?: (bytes: number) => void;
 }
 
 /** Answers "stored", or "already_stored" when the server had the blob before. */
@@ -61,7 +63,10 @@ export async function resumableUpload(
       const body: StreamedBody = {
         length: file.size - offset,
         write: (send) =>
-          pump(sending, slots, send, (error) => {
+          pump(sending, slots, async (chunk) => {
+            await send(chunk);
+            options.onSent?.(chunk.byteLength);
+          }, (error) => {
             bodyFailed = true;
             bodyFailure = error;
           }),
@@ -80,6 +85,7 @@ export async function resumableUpload(
             signal,
           )
           : await v1.appendUpload(location, offset, piece, signal);
+        if (piece !== null) options.onSent?.(piece.byteLength);
         if (answer.complete) {
           done = true;
           return "stored";

@@ -151,12 +151,12 @@ export class ScanRun {
       state.complete = !this.stop.aborted;
       this.roots.push(state);
     }
+    stats.walkDone = true;
   }
 
   /** Looks a file up in the cache (marking it seen); without a cache, it is to be read. */
   lookup(file: FileEvent): Lookup {
     const statAt = Date.now();
-    if (this.cache === null) return { kind: "read", identity: null, statAt, cached: null };
     let info: Deno.FileInfo;
     try {
       info = Deno.statSync(file.path);
@@ -164,6 +164,8 @@ export class ScanRun {
       // Reading it will tell what is wrong.
       return { kind: "read", identity: null, statAt, cached: null };
     }
+    this.stats.foundBytes += info.size;
+    if (this.cache === null) return { kind: "read", identity: null, statAt, cached: null };
     if (this.config.oneFileSystem && info.dev !== file.rootDev) return { kind: "other_filesystem" };
     const identity = info.isFile ? identityOf(info) : null;
     if (identity === null) {
@@ -194,6 +196,7 @@ export class ScanRun {
         stats.unchanged++;
         stats.scannedBytes += outcome.size;
         if (outcome.read) stats.hashed++;
+        else stats.notReadBytes += outcome.size;
         reporter.detail(`unchanged ${path}`);
         return;
       case "hashed":
@@ -203,6 +206,7 @@ export class ScanRun {
         return;
       case "registered":
         if (outcome.read !== false) stats.hashed++;
+        else stats.notReadBytes += outcome.size;
         stats.scannedBytes += outcome.size;
         stats.registered++;
         if (outcome.upload === "uploaded") {

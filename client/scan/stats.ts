@@ -54,6 +54,14 @@ export class ScanStats {
   scannedBytes = 0;
   /** Bytes read by the hasher so far (live progress; includes files still in flight). */
   bytesRead = 0;
+  /** Bytes of the files found so far (the total once `walkDone`). */
+  foundBytes = 0;
+  /** The walk has ended: `scanned` and `foundBytes` are totals, no longer estimates. */
+  walkDone = false;
+  /** Bytes of files settled without being read (unchanged, digest from the cache). */
+  notReadBytes = 0;
+  /** Blob bytes sent to the server so far (large uploads as they go). */
+  sentBytes = 0;
   unchanged = 0;
   registered = 0;
   uploaded = 0;
@@ -85,6 +93,11 @@ export class ScanStats {
 
   get failed(): number {
     return sum(this.failedByReason);
+  }
+
+  /** Bytes of work done: read, or settled without reading. */
+  get doneBytes(): number {
+    return this.bytesRead + this.notReadBytes;
   }
 
   get elapsedSeconds(): number {
