@@ -65,6 +65,7 @@ export async function runBatchedScan(
       onSent: (bytes) => {
         stats.sentBytes += bytes;
       },
+      ledger: run.cache ?? undefined,
     },
   );
   const registrar = new FileRegistrar(v1, uploader, run, registrationLimits);

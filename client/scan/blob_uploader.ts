@@ -22,7 +22,7 @@ import { frameHeader } from "../../lib/wire/blob_batch.ts";
 import type { Digest } from "../../lib/digest.ts";
 import { AppError, short } from "../../lib/errors.ts";
 import { InFlightUploads } from "./inflight_uploads.ts";
-import { resumableUpload } from "./resumable_upload.ts";
+import { resumableUpload, type UploadLedger } from "./resumable_upload.ts";
 import type { RetryPolicy } from "../http/retry.ts";
 import { Semaphore } from "../async/semaphore.ts";
 import { type HashedFile, openVerifiedBody, readVerified } from "./upload_body.ts";
@@ -93,6 +93,8 @@ export interface UploaderOptions {
   onResume?: (event: { digest: Digest; offset: number; reason: string }) => void;
   /** Progress: blob bytes the server took (large uploads piece by piece). */
   onSent?: (bytes: number) => void;
+  /** Unfinished resumable uploads across runs (the scan cache). */
+  ledger?: UploadLedger;
 }
 
 export class BlobUploader {
@@ -175,6 +177,7 @@ export class BlobUploader {
           retry,
           onResume: this.#options.onResume,
           onSent,
+          ledger: this.#options.ledger,
         });
       }
     } finally {

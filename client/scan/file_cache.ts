@@ -144,6 +144,10 @@ export class FileCache implements Disposable {
           digest TEXT NOT NULL, confirmed INTEGER NOT NULL, racy INTEGER NOT NULL,
           seen INTEGER NOT NULL
         ) WITHOUT ROWID;
+        CREATE TABLE IF NOT EXISTS uploads (
+          digest TEXT PRIMARY KEY, size INTEGER NOT NULL, location TEXT NOT NULL,
+          offset INTEGER NOT NULL, updated_ms INTEGER NOT NULL
+        ) WITHOUT ROWID;
       `);
       const version = db.prepare("SELECT value FROM meta WHERE key = 'schema'").get()?.value;
       if (version !== undefined && version !== SCHEMA_VERSION) {
@@ -257,6 +261,35 @@ export class FileCache implements Disposable {
       this.#forget.run(path);
       this.#wrote();
     }
+  }
+
+  /**
+   * A resumable upload of `digest` (of `size` bytes) an earlier run left unfinished: where
+   * it is on the server and the offset last confirmed there (see `UploadLedger`).
+   */
+  findUpload(digest: Digest, size: number): { location: string; offset: number } | null {
+    const row = this.#db.prepare(
+      "SELECT location, offset FROM uploads WHERE digest = ? AND size = ?",
+    )
+      .get(digest, size);
+    if (!row || typeof row.location !== "string" || typeof row.offset !== "number") return null;
+    return { location: row.location, offset: row.offset };
+  }
+
+  /** Remembers an unfinished upload; written through at once (a crash keeps it). */
+  saveUpload(digest: Digest, size: number, location: string, offset: number): void {
+    this.#commit();
+    this.#db.prepare(
+      `INSERT INTO uploads (digest, size, location, offset, updated_ms) VALUES (?, ?, ?, ?, ?)
+       ON CONFLICT (digest) DO UPDATE SET size = excluded.size, location = excluded.location,
+         offset = excluded.offset, updated_ms = excluded.updated_ms`,
+    ).run(digest, size, location, offset, Date.now());
+  }
+
+  /** Forgets the upload of `digest` (done, abandoned, or no longer on the server). */
+  forgetUpload(digest: Digest): void {
+    this.#commit();
+    this.#db.prepare("DELETE FROM uploads WHERE digest = ?").run(digest);
   }
 
   /** Commits the writes so far. */

@@ -33,6 +33,26 @@ export interface ResumableOptions {
   onResume?: (event: { digest: Digest; offset: number; reason: string }) => void;
   /** Progress: bytes handed to the connection (a resumed part may be counted again). */
   onSent?: (bytes: number) => void;
+  /** Where unfinished uploads are remembered across runs (the scan cache). */
+  ledger?: UploadLedger;
+}
+
+/**
+ * Unfinished resumable uploads, by digest, kept across runs: an upload cut short (the
+ * network, an outage, Ctrl-C) stays on the server and here, and the next run continues
+ * it from the server's offset instead of sending its bytes again.
+ */
+export interface UploadLedger {
+  findUpload(digest: Digest, size: number): { location: string; offset: number } | null;
+  saveUpload(digest: Digest, size: number, location: string, offset: number): void;
+  forgetUpload(digest: Digest): void;
+}
+
+/** Failures of the file itself (not the network's): its upload is abandoned. */
+function isFileFailure(error: unknown): boolean {
+  return error instanceof AppError &&
+    (error.code === "conflict" || error.code === "digest_mismatch" ||
+      error.code === "payload_too_large");
 }
 
 /** Answers "stored", or "already_stored" when the server had the blob before. */
@@ -41,12 +61,33 @@ export async function resumableUpload(
   file: HashedFile,
   options: ResumableOptions,
 ): Promise<"stored" | "already_stored"> {
-  const { signal, buffer } = options;
-  const created = await v1.createUpload(file.digest, file.size, signal);
-  if (created === null) return "already_stored";
-  const { location } = created;
-  let offset = created.offset;
+  const { signal, buffer, ledger } = options;
+  let location: string | null = null;
+  let offset = 0;
+  const earlier = ledger?.findUpload(file.digest, file.size);
+  if (earlier) {
+    try {
+      offset = await v1.uploadOffset(earlier.location, signal);
+      location = earlier.location;
+      options.onResume?.({
+        digest: file.digest,
+        offset,
+        reason: "left unfinished by an earlier run",
+      });
+    } catch (error) {
+      if (!(error instanceof AppError && error.code === "not_found")) throw error;
+      ledger?.forgetUpload(file.digest); // the server no longer has it: start over
+    }
+  }
+  if (location === null) {
+    const created = await v1.createUpload(file.digest, file.size, signal);
+    if (created === null) return "already_stored";
+    location = created.location;
+    offset = created.offset;
+  }
+  ledger?.saveUpload(file.digest, file.size, location, offset);
   let failures = 0;
+  let failure: unknown;
   let done = false;
   let pieces: VerifiedPieces | null = null;
   const slots = slotsOf(buffer);
@@ -92,6 +133,7 @@ export async function resumableUpload(
         }
         if (answer.offset > offset) failures = 0;
         offset = answer.offset;
+        ledger?.saveUpload(file.digest, file.size, location, offset);
         continue;
       } catch (error) {
         if (signal?.aborted) throw signal.reason;
@@ -110,6 +152,7 @@ export async function resumableUpload(
         offset = await v1.uploadOffset(location, signal);
       } catch (error) {
         if (error instanceof AppError && error.code === "not_found") {
+          ledger?.forgetUpload(file.digest);
           throw new AppError(
             "unavailable",
             `Upload of blob "${short(file.digest)}" was lost by the server (${reason})`,
@@ -119,12 +162,21 @@ export async function resumableUpload(
         throw error;
       }
       if (offset > previous) failures = 0;
+      ledger?.saveUpload(file.digest, file.size, location, offset);
       options.onResume?.({ digest: file.digest, offset, reason });
     }
+  } catch (error) {
+    failure = error;
+    throw error;
   } finally {
     pieces?.[Symbol.dispose]();
-    if (!done) {
-      // Best effort: free the server's partial bytes now rather than at expiry.
+    if (done) {
+      ledger?.forgetUpload(file.digest);
+    } else if (ledger === undefined || isFileFailure(failure)) {
+      // The file changed (or nothing remembers the upload): free the server's partial
+      // bytes now rather than at expiry. Otherwise the upload stays, on the server and in
+      // the ledger, for the next run to continue.
+      ledger?.forgetUpload(file.digest);
       await v1.abandonUpload(location, AbortSignal.timeout(2_000));
     }
   }
