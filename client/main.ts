@@ -17,6 +17,7 @@ import { logCommand } from "./commands/log.ts";
 import { changesCommand } from "./commands/changes.ts";
 import { statsCommand } from "./commands/stats.ts";
 import { restoreCommand } from "./commands/restore.ts";
+import { watchCommand } from "./commands/watch.ts";
 import { processSources } from "./cli/config.ts";
 import { EXIT, exitCodeOf } from "./cli/exit_codes.ts";
 import { SIGNAL_EXIT, watchSignals } from "./cli/signals.ts";
@@ -36,6 +37,7 @@ const COMMANDS: Command[] = [
   changesCommand,
   statsCommand,
   restoreCommand,
+  watchCommand,
 ];
 COMMANDS.push(completionsCommand(COMMANDS));
 

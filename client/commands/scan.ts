@@ -21,7 +21,7 @@ import { ProgressReporter } from "../cli/progress.ts";
 import { runBatchedScan } from "../scan/batched.ts";
 import { runClassicScan } from "../scan/classic.ts";
 import { ScanRun } from "../scan/run.ts";
-import { ScanStats } from "../scan/stats.ts";
+import { ScanStats, type Summary } from "../scan/stats.ts";
 import type { V1Client } from "../http/v1_client.ts";
 import type { Command, CommandContext } from "./command.ts";
 
@@ -115,9 +115,26 @@ export const scanCommand: Command = {
   },
 };
 
-export async function runScan(config: ClientConfig, context: CommandContext): Promise<number> {
+export interface ScanOptions {
+  /**
+   * Paths (absolute) that no longer exist: what the scan cache holds at or under them is
+   * reported deleted, as for a root walked to its end (`ppclient watch`).
+   */
+  gone?: string[];
+  /** Only some changed paths of the watched ones (a `watch` pass): not a complete scan. */
+  partial?: boolean;
+  /** Hears the summary of the scan (also when it is not printed). */
+  onSummary?: (summary: Summary) => void;
+}
+
+export async function runScan(
+  config: ClientConfig,
+  context: CommandContext,
+  options: ScanOptions = {},
+): Promise<number> {
   const { terminal, interrupt } = context;
-  if (config.paths.length === 0) {
+  const gone = options.gone ?? [];
+  if (config.paths.length === 0 && gone.length === 0) {
     throw new AppError("invalid_input", "Nothing to scan: give a PATH or --path");
   }
   const roots = await checkedRoots(config.paths, context.sources.cwd);
@@ -187,8 +204,11 @@ export async function runScan(config: ClientConfig, context: CommandContext): Pr
     if (v1) await runBatchedScan(run, files, v1);
     else await runClassicScan(run, files, server?.classic ?? null);
     if (run.fatalError === null && !interrupt.aborted) {
+      for (const path of gone) {
+        run.roots.push({ path, complete: true, unclean: false, unreadable: [] });
+      }
       deletionsReported = await reportDeletions(run, v1);
-      await reportCompleteScan(run, v1, deletionsReported);
+      if (!options.partial) await reportCompleteScan(run, v1, deletionsReported);
     }
     ended = true;
   } finally {
@@ -201,6 +221,7 @@ export async function runScan(config: ClientConfig, context: CommandContext): Pr
     // A fatal error: main prints it (with this summary, as one JSON object with --json).
     if (stopped && context.outcome) context.outcome.summary = summary;
     reporter.finish(summary, { stopped });
+    options.onSummary?.(summary);
   }
   if (run.fatalError !== null) throw run.fatalError;
   if (interrupt.aborted) return EXIT.interrupted;

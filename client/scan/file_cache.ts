@@ -144,6 +144,9 @@ export class FileCache implements Disposable {
           digest TEXT NOT NULL, confirmed INTEGER NOT NULL, racy INTEGER NOT NULL,
           seen INTEGER NOT NULL
         ) WITHOUT ROWID;
+        CREATE TABLE IF NOT EXISTS queue (
+          path TEXT PRIMARY KEY, since_ms INTEGER NOT NULL
+        ) WITHOUT ROWID;
         CREATE TABLE IF NOT EXISTS uploads (
           digest TEXT PRIMARY KEY, size INTEGER NOT NULL, location TEXT NOT NULL,
           offset INTEGER NOT NULL, updated_ms INTEGER NOT NULL
@@ -290,6 +293,45 @@ export class FileCache implements Disposable {
   forgetUpload(digest: Digest): void {
     this.#commit();
     this.#db.prepare("DELETE FROM uploads WHERE digest = ?").run(digest);
+  }
+
+  /**
+   * Paths `ppclient watch` saw change and has not sent yet, written through at once so
+   * that a restart loses none.
+   */
+  enqueue(paths: Iterable<string>): void {
+    this.#commit();
+    const insert = this.#db.prepare(
+      "INSERT INTO queue (path, since_ms) VALUES (?, ?) ON CONFLICT (path) DO NOTHING",
+    );
+    this.#db.exec("BEGIN IMMEDIATE");
+    try {
+      for (const path of paths) insert.run(path, Date.now());
+      this.#db.exec("COMMIT");
+    } catch (error) {
+      this.#db.exec("ROLLBACK");
+      throw error;
+    }
+  }
+
+  /** The queued paths, oldest first, at most `limit`. */
+  queued(limit: number): string[] {
+    return this.#db.prepare("SELECT path FROM queue ORDER BY since_ms, path LIMIT ?").all(limit)
+      .map((row) => String(row.path));
+  }
+
+  /** Takes these paths off the queue (sent). */
+  dequeue(paths: Iterable<string>): void {
+    this.#commit();
+    const remove = this.#db.prepare("DELETE FROM queue WHERE path = ?");
+    this.#db.exec("BEGIN IMMEDIATE");
+    try {
+      for (const path of paths) remove.run(path);
+      this.#db.exec("COMMIT");
+    } catch (error) {
+      this.#db.exec("ROLLBACK");
+      throw error;
+    }
   }
 
   /** Commits the writes so far. */
