@@ -22,6 +22,8 @@ export interface ProgressOptions {
   verbose: boolean;
   /** Interval of plain progress lines when not on a terminal. */
   plainIntervalMs?: number;
+  /** The clock of the rate (tests). */
+  now?: () => number;
 }
 
 const LIVE_INTERVAL_MS = 100;
@@ -33,9 +35,10 @@ export class ProgressReporter {
   #options: ProgressOptions;
   #timer: ReturnType<typeof setInterval> | undefined;
   #live = false;
-  #rate = new MovingRate();
+  #rate: MovingRate;
 
   constructor(terminal: Terminal, stats: ScanStats, options: ProgressOptions) {
+    this.#rate = new MovingRate(options.now);
     this.#terminal = terminal;
     this.#stats = stats;
     this.#options = options;
@@ -174,13 +177,14 @@ export function formatSummary(s: Summary, { stopped = false }: { stopped?: boole
 export class TransferProgress {
   #terminal: Terminal;
   #timer: ReturnType<typeof setInterval> | undefined;
-  #rate = new MovingRate();
+  #rate: MovingRate;
   #live = false;
   done = 0;
   total: number | null = null;
 
-  constructor(terminal: Terminal) {
+  constructor(terminal: Terminal, now?: () => number) {
     this.#terminal = terminal;
+    this.#rate = new MovingRate(now);
   }
 
   start(): void {

@@ -6,6 +6,7 @@ import {
   MovingRate,
   ProgressReporter,
   RATE_WINDOW_MS,
+  TransferProgress,
 } from "./progress.ts";
 import { ScanStats } from "../scan/stats.ts";
 import { capturedTerminal } from "./terminal.ts";
@@ -132,12 +133,15 @@ Deno.test("the live line shows the percentage, totals, rate, ETA and sent bytes 
   s.bytesRead = 25 * 1024 * 1024;
   s.sentBytes = 5 * 1024 * 1024;
   s.move(null, "uploading");
+  let now = 0;
   const reporter = new ProgressReporter(capturedTerminal(), s, {
     quiet: false,
     json: false,
     verbose: false,
+    now: () => now,
   });
   reporter.progressLine();
+  now = 1000;
   s.bytesRead = 50 * 1024 * 1024;
   const line = reporter.progressLine();
   assert.match(
@@ -174,4 +178,18 @@ Deno.test("MovingRate measures the rate over the last window, not since the star
     rate.sample(value);
   }
   assert.equal(rate.sample(value), 0);
+});
+
+Deno.test("a transfer's line (ppclient get) shows %, bytes of the total, rate and ETA, and fits", () => {
+  let now = 0;
+  const progress = new TransferProgress(capturedTerminal(), () => now);
+  progress.total = 100 * 1024 * 1024;
+  progress.line();
+  now = 1000;
+  progress.done = 25 * 1024 * 1024;
+  const line = progress.line();
+  assert.match(line, /^25% 25\.0 MiB\/100\.0 MiB \| [0-9.]+ [KMG]?i?B\/s \| ETA \d+:\d\d$/);
+  assert.ok(progress.line(30).length <= 30);
+  progress.total = null;
+  assert.match(progress.line(), /^25\.0 MiB \| /);
 });
