@@ -8,6 +8,7 @@
 import type { Digest } from "../../lib/digest.ts";
 import { AppError } from "../../lib/errors.ts";
 import type { ClassicClient } from "../http/classic_client.ts";
+import { isOutage } from "../http/outage.ts";
 import { fileMetadataOf } from "./file_metadata.ts";
 import { hashFile, type ReadBuffers } from "./hash.ts";
 import type { InFlightUploads } from "./inflight_uploads.ts";
@@ -105,7 +106,8 @@ export async function reportFile(
 function serverFailure(error: unknown, signal: AbortSignal): FileOutcome {
   if (signal.aborted) throw signal.reason;
   if (!(error instanceof AppError)) throw error;
-  if (error.code === "unauthorized" || error.code === "forbidden") throw error;
+  // A refused key, or a server gone longer than --retry-for: not this file's failure.
+  if (error.code === "unauthorized" || error.code === "forbidden" || isOutage(error)) throw error;
   return {
     kind: "failed",
     reason: error.code === "unavailable" || error.code === "rate_limited"
