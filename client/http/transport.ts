@@ -7,8 +7,10 @@
  *   connections are reused, and closed on dispose.
  * - Error bodies (problem+json, or a classic `{"detail": ...}`) are parsed with zod
  *   into an `AppError` whose code follows the status.
- * - Network errors, timeouts, 5xx and 429 are retried with exponential backoff and full
- *   jitter (honouring `Retry-After`), a bounded number of times; a 4xx never is.
+ * - A server that cannot be reached (no connection, timeouts, 502/503/504) is an outage
+ *   of the whole client (`Outage`): every request waits until it answers again, for up to
+ *   `retryForMs`. Other 5xx and 429 are retried with exponential backoff and full jitter
+ *   (honouring `Retry-After`), a bounded number of times; a 4xx never is.
  * - A failure of the request body itself (the local file changed during an upload) is
  *   never retried; it is rethrown as the body raised it.
  */
