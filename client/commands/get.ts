@@ -145,7 +145,8 @@ export const getCommand: Command = {
         : stdoutSink();
       progress.done = offset;
       progress.total = known ?? null;
-      if (!config.quiet) progress.start();
+      // Not over the bytes themselves when they go to this very terminal.
+      if (!config.quiet && (output !== undefined || !Deno.stdout.isTerminal())) progress.start();
       const size = await downloadBlob(transport, digest, sink, {
         offset,
         hash,
