@@ -115,12 +115,13 @@ export class SqliteInventoryQueries implements InventoryQueries {
     );
     const exclusive = int.parse(
       this.#all(
-        `SELECT coalesce(sum(size), 0) AS bytes FROM (
-           SELECT f.sha256, max(f.file_size) AS size FROM files f
+        // A content only this host holds: all its live files are here (one lookup in the
+        // maintained counts instead of reading every location of the digest).
+        `SELECT coalesce(sum(g.size), 0) AS bytes FROM (
+           SELECT f.sha256, max(f.file_size) AS size, count(*) AS here FROM files f
            WHERE f.hostname = ? AND f.deleted_at IS NULL GROUP BY f.sha256
-           HAVING NOT EXISTS (SELECT 1 FROM files o WHERE o.sha256 = f.sha256
-             AND o.hostname <> ? AND o.deleted_at IS NULL))`,
-        [hostname, hostname],
+         ) g JOIN contents c ON c.sha256 = g.sha256 WHERE c.live = g.here`,
+        [hostname],
       )[0].bytes,
     );
     const [scan] = this.#all("SELECT last_complete_scan_at FROM host_scans WHERE hostname = ?", [
