@@ -1,7 +1,7 @@
 /** API key material: generation, hashing for storage, constant-time comparison. */
 import { createHash, randomBytes, timingSafeEqual } from "node:crypto";
-import type { ApiKeyRecord, Scope } from "./models/api_key.ts";
-import type { ApiKeyStore } from "./metadata_store/mod.ts";
+import type { ApiKeyRecord } from "./models/api_key.ts";
+import type { ApiKeyStore, NewApiKey } from "./metadata_store/mod.ts";
 
 /** A new API key: 64 lowercase hex characters (256 random bits). */
 export function generateApiKey(): string {
@@ -27,7 +27,7 @@ export function looksLikeApiKey(value: string): boolean {
 /** Creates a key; the returned `key` is the only place it ever exists in clear. */
 export async function issueApiKey(
   apiKeys: ApiKeyStore,
-  input: { name: string; description: string | null; scope: Scope },
+  input: Omit<NewApiKey, "key_hash">,
   now = new Date(),
 ): Promise<{ key: string; record: ApiKeyRecord }> {
   const key = generateApiKey();

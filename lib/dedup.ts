@@ -150,6 +150,22 @@ export async function reportDeleted(
   return await stores.metadata.files.markDeleted(hostname, filepaths, now);
 }
 
+/** How many live files of a digest `registeredOnHost` looks at. */
+const HOST_CHECK_FILES = 1000;
+
+/**
+ * True when a live file with blob `digest` is on a host `allows` accepts (among the first
+ * thousand such files): a host-bound key uploads only blobs its hosts registered.
+ */
+export async function registeredOnHost(
+  stores: Stores,
+  digest: Digest,
+  allows: (hostname: string) => boolean,
+): Promise<boolean> {
+  const files = await stores.metadata.files.findByDigest(digest, HOST_CHECK_FILES);
+  return files.some((file) => allows(file.hostname));
+}
+
 /**
  * The file to show for a digest: the epoch file while it is live and still holds this
  * digest, else the oldest live file that does; null when none does.

@@ -136,6 +136,35 @@ Deno.test("ppserver create-key --json prints one JSON object with the key and it
   assert.equal(stderr, "");
 });
 
+Deno.test("ppserver create-key --host limits a write key to hosts, shown in --json and stored", async () => {
+  await using s = await scratch();
+  const { code, stdout, stderr } = await ppserver(
+    ["create-key", "--name", "laptop", "--host", "laptop-01", "--host", "build-*", "--json"],
+    s,
+  );
+  assert.equal(code, 0, stderr);
+  const body = JSON.parse(stdout);
+  assert.deepEqual(body.hosts, ["laptop-01", "build-*"]);
+  await using store = await openMetadataStore({
+    kind: "sqlite",
+    path: join(s.dataDir, "metadata.sqlite"),
+  });
+  assert.deepEqual((await store.apiKeys.findByHash(hashApiKey(body.api_key)))?.hosts, [
+    "laptop-01",
+    "build-*",
+  ]);
+});
+
+Deno.test("ppserver create-key --host on a read key or with a blank pattern exits 2 naming --host", async () => {
+  for (const args of [["--scope", "read", "--host", "h"], ["--host", "a b"]]) {
+    await using s = await scratch();
+    const { code, stdout, stderr } = await ppserver(["create-key", "--name", "k", ...args], s);
+    assert.equal(code, 2, stderr);
+    assert.equal(stdout, "");
+    assert.match(stderr, /^ppserver create-key: Invalid --host/);
+  }
+});
+
 Deno.test("ppserver create-key without --name exits 2 with a message on stderr", async () => {
   await using s = await scratch();
   const { code, stdout, stderr } = await ppserver(["create-key"], s);

@@ -65,7 +65,7 @@ export function problems(statuses: Record<number, string>): Record<string, Respo
 /** The responses of every authenticated operation. */
 export const AUTH_PROBLEMS = {
   401: "Missing or invalid API key",
-  403: "The API key's scope is too small",
+  403: "The API key's scope is too small, or its host limits exclude the host or blob",
 };
 
 export function openApiDocument(

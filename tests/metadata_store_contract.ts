@@ -51,6 +51,7 @@ const API_KEY_RECORD_KEYS = [
   "created_at",
   "last_used_at",
   "revoked_at",
+  "hosts",
 ].sort();
 
 export function metadataStoreContract(
@@ -542,6 +543,7 @@ export function metadataStoreContract(
       created_at: T1.toISOString(),
       last_used_at: null,
       revoked_at: null,
+      hosts: null,
     });
     assert.deepEqual(await store.apiKeys.get(record.id), record);
     const other = await store.apiKeys.create(keyInput("ci-2", "read", null), T1);
@@ -583,6 +585,22 @@ export function metadataStoreContract(
     const list = await store.apiKeys.list();
     assert.deepEqual(list.map((k) => k.name), ["first", "second", "third"]);
     for (const record of list) assert.deepEqual(Object.keys(record).sort(), API_KEY_RECORD_KEYS);
+  });
+
+  test("apiKeys.create() keeps a key's host limits, in order, and lists them", async (store) => {
+    const bound = await store.apiKeys.create(
+      { ...keyInput("laptop", "write", null), hosts: ["laptop-01", "build-*", "db-?"] },
+      T1,
+    );
+    assert.deepEqual(bound.hosts, ["laptop-01", "build-*", "db-?"]);
+    assert.deepEqual(await store.apiKeys.get(bound.id), bound);
+    assert.deepEqual(await store.apiKeys.findByHash(hashFor("laptop")), bound);
+    const free = await store.apiKeys.create(
+      { ...keyInput("free", "write", null), hosts: null },
+      T1,
+    );
+    assert.equal(free.hosts, null);
+    assert.deepEqual((await store.apiKeys.list()).map((k) => k.hosts), [bound.hosts, null]);
   });
 
   test("apiKeys.revoke() sets revoked_at; revoking twice keeps the first time; unknown ids are false", async (store) => {

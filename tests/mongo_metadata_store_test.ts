@@ -257,6 +257,7 @@ Deno.test({
       created_at: created.toISOString(),
       last_used_at: uploaded.toISOString(),
       revoked_at: null,
+      hosts: null,
     });
     const revoked = await fx.store.apiKeys.get(revokedKey.toHexString());
     assert.equal(revoked?.revoked_at, created.toISOString());

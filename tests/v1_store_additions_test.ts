@@ -7,6 +7,7 @@ import assert from "node:assert/strict";
 import { join } from "node:path";
 import { DatabaseSync } from "node:sqlite";
 import { openMetadataStore } from "../lib/metadata_store/open.ts";
+import { SCHEMA_VERSION } from "../lib/metadata_store/sqlite/schema.ts";
 import { digestOf } from "../lib/digest.ts";
 import { fileAt } from "./file_fixture.ts";
 
@@ -93,7 +94,7 @@ Deno.test("blobs.stats() counts recorded blobs and their bytes", async () => {
   assert.deepEqual(await store.blobs.stats(), { blobs: 2, bytes: 42n });
 });
 
-Deno.test("a schema version 1 database is migrated in place and keeps its files", async () => {
+Deno.test("a schema version 1 database is migrated in place and keeps its files and keys", async () => {
   const dir = await Deno.makeTempDir({ prefix: "v1-migrate-" });
   try {
     const path = join(dir, "metadata.sqlite");
@@ -105,6 +106,12 @@ Deno.test("a schema version 1 database is migrated in place and keeps its files"
       file_mode INTEGER NOT NULL, file_uid INTEGER NOT NULL, file_gid INTEGER NOT NULL,
       file_mtime REAL NOT NULL, file_atime REAL NOT NULL, file_ctime REAL NOT NULL,
       created_at TEXT NOT NULL, updated_at TEXT NOT NULL, UNIQUE (hostname, filepath));
+      CREATE TABLE api_keys (
+      id TEXT PRIMARY KEY, key_hash TEXT NOT NULL UNIQUE, name TEXT NOT NULL,
+      description TEXT, scope TEXT NOT NULL, created_at TEXT NOT NULL, last_used_at TEXT,
+      revoked_at TEXT);
+      INSERT INTO api_keys VALUES ('0123456789abcdef01234568', '${"a".repeat(64)}', 'old key',
+        NULL, 'write', '2026-01-01T00:00:00.000Z', NULL, NULL);
       PRAGMA user_version = 1;`);
     db.prepare(
       `INSERT INTO files VALUES ('0123456789abcdef01234567', 'h', '/old', '', ?, 3, 0, 0, 0,
@@ -120,12 +127,20 @@ Deno.test("a schema version 1 database is migrated in place and keeps its files"
       assert.deepEqual(found.items.map((f) => f.filepath), ["/old"]);
       assert.equal(await store.files.markDeleted("h", ["/old"], T1), 1);
       assert.equal(await store.files.get("h", "/old"), null);
+      const [old] = await store.apiKeys.list();
+      assert.equal(old.name, "old key");
+      assert.equal(old.hosts, null, "a key from before host limits may write any host");
+      const bound = await store.apiKeys.create(
+        { name: "new", description: null, scope: "write", key_hash: "b".repeat(64), hosts: ["h*"] },
+        T1,
+      );
+      assert.deepEqual((await store.apiKeys.get(bound.id))?.hosts, ["h*"]);
     }
     const check = new DatabaseSync(path);
     const version = check.prepare("PRAGMA user_version").get()?.user_version;
     const row = check.prepare("SELECT deleted_at FROM files").get();
     check.close();
-    assert.equal(version, 3);
+    assert.equal(version, SCHEMA_VERSION);
     assert.equal(row?.deleted_at, T1.toISOString());
     // Opening the migrated database again changes nothing.
     await using again = await openMetadataStore({ kind: "sqlite", path });

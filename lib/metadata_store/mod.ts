@@ -15,6 +15,7 @@
 import type { Digest } from "../digest.ts";
 import type { FileHistoryEntry, FileMetadata, FileRecord, UpsertOutcome } from "../models/file.ts";
 import type { ApiKeyRecord, Scope } from "../models/api_key.ts";
+import type { HostLimits } from "../models/host_pattern.ts";
 import type { InventoryQueries } from "./inventory.ts";
 
 export type * from "./inventory.ts";
@@ -86,9 +87,18 @@ export interface BlobIndex {
   stats(): Promise<{ blobs: number; bytes: bigint }>;
 }
 
+/** What a new API key is made of; `hosts` absent or null: any host. */
+export interface NewApiKey {
+  name: string;
+  description: string | null;
+  scope: Scope;
+  key_hash: string;
+  hosts?: HostLimits;
+}
+
 export interface ApiKeyStore {
   create(
-    key: { name: string; description: string | null; scope: Scope; key_hash: string },
+    key: NewApiKey,
     now: Date,
   ): Promise<ApiKeyRecord>;
   findByHash(keyHash: string): Promise<ApiKeyRecord | null>;

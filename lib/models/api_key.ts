@@ -3,6 +3,7 @@
  * key may do; each scope includes the ones below it (admin > write > read).
  */
 import { z } from "zod";
+import type { HostLimits } from "./host_pattern.ts";
 
 export const SCOPES = ["read", "write", "admin"] as const;
 export const scopeSchema = z.enum(SCOPES);
@@ -21,4 +22,6 @@ export interface ApiKeyRecord {
   created_at: string;
   last_used_at: string | null;
   revoked_at: string | null;
+  /** The hosts a write key may write files of (`host_pattern.ts`); null for any host. */
+  hosts: HostLimits;
 }

@@ -9,6 +9,7 @@ import { z } from "zod";
 import { digestSchema } from "../digest.ts";
 import { fileMetadataSchema, type FileRecord } from "../models/file.ts";
 import { type ApiKeyRecord, scopeSchema } from "../models/api_key.ts";
+import { hostLimitsSchema } from "../models/host_pattern.ts";
 
 // ---- POST /put_file, GET /get_file/{sha256} ----
 
@@ -73,6 +74,12 @@ export const apiKeyCreateSchema = z.object({
   name: z.string().trim().min(1).max(100),
   description: z.string().max(1000).nullish().transform((d) => d ?? null),
   scope: scopeSchema.default("write"),
+  hosts: hostLimitsSchema.optional().transform((h) => h ?? null).meta({
+    description: "Host names or globs (* and ?) a write key may write files of; absent: any",
+  }),
+}).refine((key) => key.hosts === null || key.scope === "write", {
+  path: ["hosts"],
+  message: "Only a write key can be limited to hosts (read keys write nothing, admin keys all)",
 });
 export type ApiKeyCreate = z.infer<typeof apiKeyCreateSchema>;
 
@@ -86,6 +93,7 @@ export const apiKeyInfoSchema = z.object({
   last_used_at: z.string().nullable(),
   revoked_at: z.string().nullable(),
   is_active: z.boolean(),
+  hosts: hostLimitsSchema.meta({ description: "The hosts this key may write; null: any" }),
 });
 export type ApiKeyInfo = z.infer<typeof apiKeyInfoSchema>;
 
@@ -99,6 +107,7 @@ export function apiKeyInfo(record: ApiKeyRecord): ApiKeyInfo {
     last_used_at: record.last_used_at,
     revoked_at: record.revoked_at,
     is_active: record.revoked_at === null,
+    hosts: record.hosts,
   };
 }
 

@@ -51,6 +51,7 @@ Deno.test("apiKeyInfo() shows neither the key nor its hash", () => {
     created_at: "2026-01-01T00:00:00.000Z",
     last_used_at: null,
     revoked_at: null,
+    hosts: ["laptop-01"],
   };
   const info = apiKeyInfo(record);
   assert.deepEqual(apiKeyInfoSchema.parse(info), info);

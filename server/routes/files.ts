@@ -6,6 +6,7 @@ import { AppError, short } from "../../lib/errors.ts";
 import { fileWire, putFileRequestSchema } from "../../lib/wire/classic.ts";
 import type { AuthEnv } from "../middleware/api_key_auth.ts";
 import { readJson } from "../json_body.ts";
+import { requireHosts } from "../host_limits.ts";
 import type { RouteDeps } from "./route_deps.ts";
 
 export function fileRoutes({ stores, limits, guards }: RouteDeps): Hono<AuthEnv> {
@@ -13,6 +14,7 @@ export function fileRoutes({ stores, limits, guards }: RouteDeps): Hono<AuthEnv>
 
   app.post("/put_file", guards.write, async (c) => {
     const metadata = await readJson(c, putFileRequestSchema, limits.maxJsonBytes, "file metadata");
+    requireHosts(c.get("apiKey"), [metadata.hostname]);
     const { file, uploadRequired } = await registerFile(stores, metadata);
     return c.json({
       ...fileWire(file, !uploadRequired && await isStored(stores, file.sha256)),

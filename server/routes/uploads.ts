@@ -11,6 +11,7 @@ import type { AuthEnv } from "../middleware/api_key_auth.ts";
 import { limitedStream } from "../limited_body.ts";
 import { multipartFile } from "../multipart_file.ts";
 import { validationError } from "../problem_response.ts";
+import { requireHosts } from "../host_limits.ts";
 import type { RouteDeps } from "./route_deps.ts";
 
 export function uploadRoutes({ stores, limits, guards }: RouteDeps): Hono<AuthEnv> {
@@ -21,6 +22,7 @@ export function uploadRoutes({ stores, limits, guards }: RouteDeps): Hono<AuthEn
     const query = uploadQuerySchema.safeParse(c.req.query());
     if (!query.success) throw validationError(query.error, "upload query");
     const { hostname, filepath } = query.data;
+    requireHosts(c.get("apiKey"), [hostname]);
     const file = await uploadTarget(stores, { hostname, filepath, digest });
     const body = limitedStream(c.req.raw, limits.maxUploadBytes);
     const contentType = c.req.header("content-type") ?? "application/octet-stream";

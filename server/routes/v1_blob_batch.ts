@@ -14,6 +14,7 @@ import { BLOB_BATCH_CONTENT_TYPE, type Frame, readFrames } from "../../lib/wire/
 import type { BlobBatchOutcome, BlobBatchResult } from "../../lib/wire/v1.ts";
 import type { AuthEnv } from "../middleware/api_key_auth.ts";
 import { limitedStream } from "../limited_body.ts";
+import { requireDigestsOfHosts } from "../host_limits.ts";
 import type { DocumentedRoutes } from "../openapi.ts";
 import type { RouteDeps } from "./route_deps.ts";
 import { v1BlobBatchOperations } from "./v1_blob_batch_openapi.ts";
@@ -45,6 +46,7 @@ export function v1BlobBatchRoutes({ stores, limits, guards }: RouteDeps): Docume
         });
       } else blobs.push(frame);
     }
+    await requireDigestsOfHosts(stores, c.get("apiKey"), blobs.map((blob) => blob.digest));
     const stored = await storeBlobs(stores, blobs);
     blobs.forEach((frame, i) => {
       results[frame.index] = resultOfStore(frame, stored[i]);

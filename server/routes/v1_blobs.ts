@@ -17,6 +17,7 @@ import { problemResponse } from "../problem_response.ts";
 import { chooseRange, ifNoneMatchHits, ifRangeAllows, type RangeChoice } from "../http_range.ts";
 import type { DocumentedRoutes } from "../openapi.ts";
 import { parseBatch } from "./v1_batch_body.ts";
+import { requireDigestsOfHosts } from "../host_limits.ts";
 import type { RouteDeps } from "./route_deps.ts";
 import { v1BlobOperations } from "./v1_blobs_openapi.ts";
 
@@ -33,6 +34,7 @@ export function v1BlobRoutes({ stores, limits, guards }: RouteDeps): DocumentedR
 
   routes.put("/v1/blobs/:digest", guards.write, async (c) => {
     const digest = parseDigest(c.req.param("digest"));
+    await requireDigestsOfHosts(stores, c.get("apiKey"), [digest]);
     const declared = c.req.header("content-length");
     const body = limitedStream(c.req.raw, limits.maxUploadBytes);
     const result = await storeBlobByDigest(stores, digest, body, {

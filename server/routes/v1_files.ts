@@ -19,6 +19,7 @@ import {
 } from "../../lib/wire/v1.ts";
 import type { AuthEnv } from "../middleware/api_key_auth.ts";
 import { readJson } from "../json_body.ts";
+import { requireHosts } from "../host_limits.ts";
 import type { DocumentedRoutes } from "../openapi.ts";
 import { parseBatch, tooManyItems } from "./v1_batch_body.ts";
 import { validationError } from "../problem_response.ts";
@@ -36,6 +37,7 @@ export function v1FileRoutes({ stores, limits, guards }: RouteDeps): DocumentedR
     const valid = items.filter((item): item is { index: number; file: FileMetadata } =>
       "file" in item
     );
+    requireHosts(c.get("apiKey"), valid.map((item) => item.file.hostname));
     const registrations = valid.length > 0
       ? await registerFiles(stores, valid.map((item) => item.file))
       : [];
@@ -66,6 +68,7 @@ export function v1FileRoutes({ stores, limits, guards }: RouteDeps): DocumentedR
   routes.post("/v1/files/deleted", guards.write, async (c) => {
     const value = await readJson(c, z.unknown(), limits.maxBatchBytes, "deletion report");
     const { hostname, filepaths } = parseBatch(deletionSchema, value, "deletion report");
+    requireHosts(c.get("apiKey"), [hostname]);
     const deleted = await reportDeleted(stores, hostname, filepaths);
     return c.json({ deleted, skipped: filepaths.length - deleted });
   });

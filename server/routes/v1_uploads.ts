@@ -9,6 +9,7 @@ import { AppError, isAppError } from "../../lib/errors.ts";
 import { createUploadRequestSchema, uploadOffsetHeaderSchema } from "../../lib/wire/v1.ts";
 import type { AuthEnv } from "../middleware/api_key_auth.ts";
 import { readJson } from "../json_body.ts";
+import { requireDigestsOfHosts } from "../host_limits.ts";
 import { problemResponse } from "../problem_response.ts";
 import type { ResumableUploads, UploadCaller, UploadStatus } from "../resumable_uploads.ts";
 import type { DocumentedRoutes } from "../openapi.ts";
@@ -16,7 +17,7 @@ import type { RouteDeps } from "./route_deps.ts";
 import { v1UploadOperations } from "./v1_uploads_openapi.ts";
 
 export function v1UploadRoutes(
-  { limits, guards }: RouteDeps,
+  { stores, limits, guards }: RouteDeps,
   uploads: ResumableUploads,
 ): DocumentedRoutes {
   const routes = new Hono<AuthEnv>();
@@ -28,6 +29,7 @@ export function v1UploadRoutes(
       limits.maxJsonBytes,
       "upload",
     );
+    await requireDigestsOfHosts(stores, c.get("apiKey"), [digest]);
     const result = await uploads.create(digest, size, callerOf(c));
     if (result.kind === "already_stored") {
       return c.json({ status: "already_stored", digest, size }, 200);

@@ -5,8 +5,8 @@
 import type { Collection, Document } from "mongodb";
 import { AppError } from "../../errors.ts";
 import { newId } from "../../ids.ts";
-import type { ApiKeyRecord, Scope } from "../../models/api_key.ts";
-import type { ApiKeyStore } from "../mod.ts";
+import type { ApiKeyRecord } from "../../models/api_key.ts";
+import type { ApiKeyStore, NewApiKey } from "../mod.ts";
 import { apiKeyOf, type IdDocument, objectIdOf, storedIds } from "./documents.ts";
 import { isDuplicateKey, run } from "./errors.ts";
 
@@ -14,16 +14,20 @@ export class MongoApiKeyStore implements ApiKeyStore {
   constructor(private readonly collection: Collection<IdDocument>) {}
 
   create(
-    key: { name: string; description: string | null; scope: Scope; key_hash: string },
+    key: NewApiKey,
     now: Date,
   ): Promise<ApiKeyRecord> {
     return run(async () => {
       const record: ApiKeyRecord = {
         id: newId(now.getTime()),
-        ...key,
+        name: key.name,
+        description: key.description,
+        scope: key.scope,
+        key_hash: key.key_hash,
         created_at: now.toISOString(),
         last_used_at: null,
         revoked_at: null,
+        hosts: key.hosts ? [...key.hosts] : null,
       };
       try {
         await this.collection.insertOne({
@@ -36,6 +40,7 @@ export class MongoApiKeyStore implements ApiKeyStore {
           last_used_at: null,
           revoked_at: null,
           is_active: true,
+          ...(record.hosts === null ? {} : { hosts: record.hosts }),
         });
       } catch (error) {
         if (isDuplicateKey(error)) {

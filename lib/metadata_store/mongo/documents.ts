@@ -21,6 +21,7 @@ import { isId } from "../../ids.ts";
 import { digestSchema } from "../../digest.ts";
 import type { FileHistoryEntry, FileRecord } from "../../models/file.ts";
 import { type ApiKeyRecord, scopeSchema } from "../../models/api_key.ts";
+import { hostLimitsSchema } from "../../models/host_pattern.ts";
 import type { Absence, BlobRecord, FileVersion } from "../mod.ts";
 
 /** An `_id` as stored: an ObjectId (ours and the earlier system's) or, rarely, a string. */
@@ -192,6 +193,7 @@ const apiKeyDocumentSchema = z.object({
   last_used_at: optionalDate,
   revoked_at: optionalDate,
   is_active: z.boolean().nullish(),
+  hosts: hostLimitsSchema.optional().transform((value) => value ?? null),
 });
 
 export function apiKeyOf(document: unknown): ApiKeyRecord {
@@ -207,6 +209,7 @@ export function apiKeyOf(document: unknown): ApiKeyRecord {
     created_at: parsed.created_at,
     last_used_at: parsed.last_used_at,
     revoked_at: revokedAt,
+    hosts: parsed.hosts,
   };
 }
 

@@ -1,8 +1,8 @@
 /** API keys on SQLite, found by the SHA-256 of the key only. */
 import { AppError } from "../../errors.ts";
 import { newId } from "../../ids.ts";
-import type { ApiKeyRecord, Scope } from "../../models/api_key.ts";
-import type { ApiKeyStore } from "../mod.ts";
+import type { ApiKeyRecord } from "../../models/api_key.ts";
+import type { ApiKeyStore, NewApiKey } from "../mod.ts";
 import { isUniqueViolation, run } from "./errors.ts";
 import { apiKeyOf, integer } from "./rows.ts";
 import type { GroupCommit } from "./group_commit.ts";
@@ -12,21 +12,25 @@ export class SqliteApiKeyStore implements ApiKeyStore {
   constructor(private readonly sql: Statements, private readonly commits: GroupCommit) {}
 
   create(
-    key: { name: string; description: string | null; scope: Scope; key_hash: string },
+    key: NewApiKey,
     now: Date,
   ): Promise<ApiKeyRecord> {
     return this.commits.run(() => {
       const record: ApiKeyRecord = {
         id: newId(now.getTime()),
-        ...key,
+        name: key.name,
+        description: key.description,
+        scope: key.scope,
+        key_hash: key.key_hash,
         created_at: now.toISOString(),
         last_used_at: null,
         revoked_at: null,
+        hosts: key.hosts ? [...key.hosts] : null,
       };
       try {
         this.sql.get(
-          `INSERT INTO api_keys (id, key_hash, name, description, scope, created_at)
-           VALUES (?, ?, ?, ?, ?, ?)`,
+          `INSERT INTO api_keys (id, key_hash, name, description, scope, created_at, hosts)
+           VALUES (?, ?, ?, ?, ?, ?, ?)`,
         ).run(
           record.id,
           record.key_hash,
@@ -34,6 +38,7 @@ export class SqliteApiKeyStore implements ApiKeyStore {
           record.description,
           record.scope,
           record.created_at,
+          record.hosts === null ? null : JSON.stringify(record.hosts),
         );
       } catch (error) {
         if (isUniqueViolation(error)) {

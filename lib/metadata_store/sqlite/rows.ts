@@ -10,6 +10,7 @@ import { type Digest, isDigest } from "../../digest.ts";
 import { AppError } from "../../errors.ts";
 import type { FileHistoryEntry, FileRecord } from "../../models/file.ts";
 import { type ApiKeyRecord, type Scope, SCOPES } from "../../models/api_key.ts";
+import { type HostLimits, hostLimitsSchema } from "../../models/host_pattern.ts";
 import type { BlobRecord } from "../mod.ts";
 
 export type Row = Record<string, SQLOutputValue>;
@@ -67,7 +68,23 @@ export function apiKeyOf(row: Row): ApiKeyRecord {
     created_at: text(row, "created_at"),
     last_used_at: nullableText(row, "last_used_at"),
     revoked_at: nullableText(row, "revoked_at"),
+    hosts: hostLimits(row, "hosts"),
   };
+}
+
+/** A key's host limits: a JSON array of patterns, or NULL for any host. */
+function hostLimits(row: Row, column: string): HostLimits {
+  const value = nullableText(row, column);
+  if (value === null) return null;
+  let json: unknown;
+  try {
+    json = JSON.parse(value);
+  } catch {
+    throw malformed(column, "a JSON array of host patterns");
+  }
+  const parsed = hostLimitsSchema.safeParse(json);
+  if (!parsed.success) throw malformed(column, "a JSON array of host patterns");
+  return parsed.data;
 }
 
 /** An integer column (a count, a size) as a number. */

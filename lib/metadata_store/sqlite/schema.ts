@@ -1,7 +1,7 @@
 /** The SQLite metadata store's tables, their version, and the migration of older databases. */
 import type { DatabaseSync } from "node:sqlite";
 
-export const SCHEMA_VERSION = 3;
+export const SCHEMA_VERSION = 4;
 
 export const SCHEMA = `
 CREATE TABLE IF NOT EXISTS files (
@@ -45,7 +45,8 @@ CREATE TABLE IF NOT EXISTS api_keys (
   scope TEXT NOT NULL,
   created_at TEXT NOT NULL,
   last_used_at TEXT,
-  revoked_at TEXT
+  revoked_at TEXT,
+  hosts TEXT
 );
 `;
 
@@ -54,4 +55,7 @@ function migrate(db: DatabaseSync): void {
   const columns = db.prepare("PRAGMA table_info(files)").all().map((row) => String(row.name));
   // Version 2: soft-deleted files keep their record with `deleted_at`.
   if (!columns.includes("deleted_at")) db.exec("ALTER TABLE files ADD COLUMN deleted_at TEXT");
+  // Version 4: a key may be limited to hosts (a JSON array of patterns; NULL for any host).
+  const keyColumns = db.prepare("PRAGMA table_info(api_keys)").all().map((row) => String(row.name));
+  if (!keyColumns.includes("hosts")) db.exec("ALTER TABLE api_keys ADD COLUMN hosts TEXT");
 }
