@@ -9,24 +9,37 @@
 /**
  * Where the first string (or object key) in a parsed JSON value that is not well-formed
  * Unicode is: its path (`files.3.filepath`; `""` for the value itself); null when all are.
+ * Iterative, so a hostile nesting depth cannot overflow the stack.
  */
-export function illFormedTextAt(
-  value: unknown,
-  path: readonly (string | number)[] = [],
-): string | null {
-  if (typeof value === "string") return value.isWellFormed() ? null : path.join(".");
-  if (Array.isArray(value)) {
-    for (let i = 0; i < value.length; i++) {
-      const at = illFormedTextAt(value[i], [...path, i]);
-      if (at !== null) return at;
-    }
-    return null;
+export function illFormedTextAt(value: unknown): string | null {
+  interface Node {
+    value: unknown;
+    key: string | number | null;
+    parent: Node | null;
   }
-  if (typeof value === "object" && value !== null) {
-    for (const [key, item] of Object.entries(value)) {
-      if (!key.isWellFormed()) return [...path, key.toWellFormed()].join(".");
-      const at = illFormedTextAt(item, [...path, key]);
-      if (at !== null) return at;
+  const pathOf = (node: Node | null, last?: string): string => {
+    const keys: (string | number)[] = last === undefined ? [] : [last];
+    for (let at = node; at !== null && at.key !== null; at = at.parent) keys.push(at.key);
+    return keys.reverse().join(".");
+  };
+  const pending: Node[] = [{ value, key: null, parent: null }];
+  while (pending.length > 0) {
+    const node = pending.pop()!;
+    const { value } = node;
+    if (typeof value === "string") {
+      if (!value.isWellFormed()) return pathOf(node);
+    } else if (Array.isArray(value)) {
+      for (let i = value.length - 1; i >= 0; i--) {
+        pending.push({ value: value[i], key: i, parent: node });
+      }
+    } else if (typeof value === "object" && value !== null) {
+      const entries = Object.entries(value);
+      for (const [key] of entries) {
+        if (!key.isWellFormed()) return pathOf(node, key.toWellFormed());
+      }
+      for (let i = entries.length - 1; i >= 0; i--) {
+        pending.push({ value: entries[i][1], key: entries[i][0], parent: node });
+      }
     }
   }
   return null;

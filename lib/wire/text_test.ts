@@ -24,3 +24,9 @@ Deno.test("decodeComponent() decodes UTF-8 and refuses bytes that are not", () =
     assert.equal(decodeComponent(raw), null, raw);
   }
 });
+
+Deno.test("illFormedTextAt() walks a value nested 100,000 deep without overflowing", () => {
+  const deep = JSON.parse("[".repeat(100_000) + '"\\ud800"' + "]".repeat(100_000));
+  assert.equal(illFormedTextAt(deep), Array(100_000).fill(0).join("."));
+  assert.equal(illFormedTextAt(JSON.parse("[".repeat(100_000) + "]".repeat(100_000))), null);
+});
