@@ -15,6 +15,7 @@ import type {
   PutResult,
   StoredBlob,
 } from "./blob_store/mod.ts";
+import type { AuditRecord } from "./models/audit.ts";
 import type { MetadataStore } from "./metadata_store/mod.ts";
 
 export interface Stores {
@@ -282,4 +283,64 @@ export async function dedupStats(stores: Stores): Promise<DedupStats> {
     logical_bytes: files.logical_bytes,
     dedup_saved_bytes: files.logical_bytes - files.unique_bytes,
   };
+}
+
+/** Who asked for a removal: the API key's id and name, for the audit record. */
+export interface Actor {
+  id: string;
+  name: string;
+}
+
+/**
+ * Removes every record of a decommissioned host (live or deleted files and their history)
+ * and writes an audit record; the blobs stay (other hosts may hold them; unreferenced
+ * ones are for garbage collection).
+ */
+export async function removeHost(
+  stores: Stores,
+  hostname: string,
+  by: Actor,
+  now = new Date(),
+): Promise<AuditRecord> {
+  const removed = await stores.metadata.files.removeHost(hostname);
+  return await stores.metadata.audit.record({
+    action: "host_removed",
+    subject: hostname,
+    key_id: by.id,
+    key_name: by.name,
+    files_removed: removed,
+    detail: `Removed ${removed} file record${removed === 1 ? "" : "s"} of host "${hostname}"`,
+  }, now);
+}
+
+/**
+ * Purges a content (a leaked secret): the blob is dropped from the index first (so no one
+ * is told it is stored), then from the blob store, then every file record with it and the
+ * history entries naming it; an audit record says what was done.
+ */
+export async function purgeBlob(
+  stores: Stores,
+  digest: Digest,
+  by: Actor,
+  now = new Date(),
+): Promise<AuditRecord> {
+  const indexed = await stores.metadata.blobs.has(digest);
+  await stores.metadata.blobs.remove(digest);
+  await stores.blobs.delete(digest);
+  const removed = await stores.metadata.files.removeDigest(digest);
+  return await stores.metadata.audit.record({
+    action: "blob_purged",
+    subject: digest,
+    key_id: by.id,
+    key_name: by.name,
+    files_removed: removed,
+    detail: `${indexed ? "Deleted the blob" : "The blob was not stored"}; removed ${removed} ` +
+      `file record${removed === 1 ? "" : "s"} and the history naming it (bytes inside a pack ` +
+      "file are reclaimed when packs are compacted)",
+  }, now);
+}
+
+/** The newest `limit` audit records, newest first. */
+export async function auditRecords(stores: Stores, limit: number): Promise<AuditRecord[]> {
+  return await stores.metadata.audit.list(limit);
 }

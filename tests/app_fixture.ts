@@ -25,6 +25,8 @@ export interface AppFixtureOptions {
   resumable?: boolean;
   /** Wraps the metadata store the app sees: fault injection at the store's far side. */
   wrapMetadata?: (store: MetadataStore) => MetadataStore;
+  /** Stores to use instead of SQLite `:memory:` and fs (the caller opens and closes them). */
+  stores?: Stores;
   /** Internal errors this test provokes on purpose (then disposal does not assert none). */
   expectInternalErrors?: boolean;
 }
@@ -57,9 +59,10 @@ export interface AppFixture extends AsyncDisposable {
 
 export async function appFixture(options: AppFixtureOptions = {}): Promise<AppFixture> {
   const dir = await Deno.makeTempDir({ prefix: "ppserver-app-" });
-  const metadata = await openMetadataStore({ kind: "sqlite", path: ":memory:" });
   const blobRoot = join(dir, "blobs");
-  const blobs = await openBlobStore({ kind: "fs", root: blobRoot });
+  const metadata = options.stores?.metadata ??
+    await openMetadataStore({ kind: "sqlite", path: ":memory:" });
+  const blobs = options.stores?.blobs ?? await openBlobStore({ kind: "fs", root: blobRoot });
   const stores = { metadata: options.wrapMetadata?.(metadata) ?? metadata, blobs };
   const limits = { ...DEFAULT_LIMITS, ...options.limits };
   const uploadsDir = join(dir, "uploads");
@@ -125,8 +128,10 @@ export async function appFixture(options: AppFixtureOptions = {}): Promise<AppFi
     },
     async [Symbol.asyncDispose]() {
       await keyUsage.settled();
-      await blobs[Symbol.asyncDispose]();
-      await metadata[Symbol.asyncDispose]();
+      if (!options.stores) {
+        await blobs[Symbol.asyncDispose]();
+        await metadata[Symbol.asyncDispose]();
+      }
       await Deno.remove(dir, { recursive: true });
       if (!options.expectInternalErrors) {
         assert.deepEqual(internalErrors, [], "no request failed with an internal error");

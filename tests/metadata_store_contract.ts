@@ -272,6 +272,56 @@ export function metadataStoreContract(
     assert.equal(await store.files.count(), 20);
   });
 
+  // ---- files: admin removal ----
+
+  test("files.removeHost() removes every record of the host, live or deleted, with its history", async (store) => {
+    await store.files.upsertMany(
+      [fileAt("old", "/a"), fileAt("old", "/b"), fileAt("new", "/a")],
+      T1,
+    );
+    await store.files.upsertMany([fileAt("old", "/a", { content: "changed" })], T2);
+    await store.files.markDeleted("old", ["/b"], T3);
+    assert.equal(await store.files.removeHost("old"), 2);
+    assert.equal(await store.files.get("old", "/a"), null);
+    assert.deepEqual(await store.files.history("old", "/a"), []);
+    assert.equal((await store.files.get("new", "/a"))?.hostname, "new");
+    assert.equal(await store.files.removeHost("old"), 0);
+    assert.equal(await store.files.removeHost("OLD"), 0, "hostnames are exact");
+  });
+
+  test("files.removeDigest() removes the files with the digest and the history naming it", async (store) => {
+    const secret = fileAt("a", "/secret", { content: "secret" });
+    await store.files.upsertMany([secret, fileAt("b", "/copy", { content: "secret" })], T1);
+    await store.files.upsertMany([fileAt("c", "/was", { content: "secret" })], T1);
+    await store.files.upsertMany([fileAt("c", "/was", { content: "clean" })], T2);
+    assert.equal(await store.files.removeDigest(secret.sha256), 2);
+    assert.deepEqual(await store.files.findByDigest(secret.sha256, 10), []);
+    assert.equal(await store.files.get("a", "/secret"), null);
+    assert.equal((await store.files.get("c", "/was"))?.sha256, digestOf("clean"));
+    assert.deepEqual(await store.files.history("c", "/was"), []);
+    assert.equal(await store.files.removeDigest(secret.sha256), 0);
+  });
+
+  // ---- audit log ----
+
+  test("audit.record() keeps a removal and list() gives the newest first, up to a limit", async (store) => {
+    assert.deepEqual(await store.audit.list(10), []);
+    const entry = {
+      action: "host_removed" as const,
+      subject: "old",
+      key_id: "k",
+      key_name: "admin",
+      files_removed: 2,
+      detail: "Removed 2 file records",
+    };
+    const first = await store.audit.record(entry, T1);
+    assert.ok(isId(first.id));
+    assert.deepEqual(first, { id: first.id, at: T1.toISOString(), ...entry });
+    const second = await store.audit.record({ ...entry, action: "blob_purged", subject: "d" }, T2);
+    assert.deepEqual(await store.audit.list(10), [second, first]);
+    assert.deepEqual(await store.audit.list(1), [second]);
+  });
+
   // ---- files: soft delete and totals ----
 
   test("files.markDeleted() marks only live files of that host and returns how many it marked", async (store) => {

@@ -75,8 +75,8 @@ Deno.test("every /v1 route answers malformed requests with a 4xx problem and log
 Deno.test("a documented /v1 path asked with a method it lacks is 405 with an Allow header; unknown paths stay 404", async () => {
   await using f = await appFixture();
   const cases: [string, string, string][] = [
-    ["DELETE", "/v1/blobs/batch", "POST"],
-    ["POST", `/v1/blobs/${DIGEST}`, "GET, HEAD, PUT"],
+    ["DELETE", "/v1/files/batch", "POST"],
+    ["POST", `/v1/blobs/${DIGEST}`, "DELETE, GET, HEAD, PUT"],
     ["GET", "/v1/files/batch", "POST"],
     ["PUT", "/v1", "GET, HEAD"],
     ["PATCH", "/v1/openapi.json", "GET, HEAD"],

@@ -16,6 +16,8 @@ const ALL_FEATURES = [
   "whoami",
   "inventory.queries",
   "hosts.complete_scan",
+  "admin.removal",
+  "audit",
 ];
 
 Deno.test("GET /v1 answers without a key: API version, features and the configured limits", async () => {

@@ -16,6 +16,7 @@ import type { Digest } from "../digest.ts";
 import type { FileHistoryEntry, FileMetadata, FileRecord, UpsertOutcome } from "../models/file.ts";
 import type { ApiKeyRecord, Scope } from "../models/api_key.ts";
 import type { HostLimits } from "../models/host_pattern.ts";
+import type { AuditRecord, NewAuditRecord } from "../models/audit.ts";
 import type { InventoryQueries } from "./inventory.ts";
 
 export type * from "./inventory.ts";
@@ -50,6 +51,16 @@ export interface FileIndex {
    * deletions reported): the read side's "last complete scan". A later time replaces it.
    */
   recordCompleteScan(hostname: string, now: Date): Promise<void>;
+  /**
+   * Removes every record of a host, live or deleted, with its history (an admin removing
+   * a decommissioned host); the number of files removed.
+   */
+  removeHost(hostname: string): Promise<number>;
+  /**
+   * Removes every file record whose digest is `digest` (any host, live or deleted) and
+   * every history entry naming it (an admin purging a content); the files removed.
+   */
+  removeDigest(digest: Digest): Promise<number>;
   /** Number of live files. */
   count(): Promise<number>;
   /** Totals over the live files (`GET /v1/stats`). */
@@ -112,11 +123,19 @@ export interface ApiKeyStore {
   count(): Promise<number>;
 }
 
+/** What admins removed, append-only (`lib/models/audit.ts`). */
+export interface AuditLog {
+  record(entry: NewAuditRecord, now: Date): Promise<AuditRecord>;
+  /** The newest `limit` records, newest first. */
+  list(limit: number): Promise<AuditRecord[]>;
+}
+
 export interface MetadataStore extends AsyncDisposable {
   readonly kind: string;
   readonly files: FileIndex;
   readonly blobs: BlobIndex;
   readonly apiKeys: ApiKeyStore;
+  readonly audit: AuditLog;
   /** The read side: hosts, trees, search, duplicates, changes, protection, stats. */
   readonly inventory: InventoryQueries;
   /** Throws `unavailable` when the store cannot be reached. */

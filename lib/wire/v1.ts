@@ -8,6 +8,7 @@
 import { z } from "zod";
 import { digestSchema } from "../digest.ts";
 import { scopeSchema } from "../models/api_key.ts";
+import { auditActionSchema } from "../models/audit.ts";
 import { fileMetadataSchema } from "../models/file.ts";
 
 export const API_VERSION = 1;
@@ -216,3 +217,25 @@ export const whoamiResponseSchema = z.object({
   scope: scopeSchema,
 });
 export type WhoamiResponse = z.infer<typeof whoamiResponseSchema>;
+
+// ---- admin removal: DELETE /v1/hosts/{hostname}, DELETE /v1/blobs/{digest}, GET /v1/audit ----
+
+export const auditRecordSchema = z.object({
+  id: z.string(),
+  at: z.string(),
+  action: auditActionSchema,
+  subject: z.string().meta({ description: "The host removed or the digest purged" }),
+  key_id: z.string(),
+  key_name: z.string(),
+  files_removed: count,
+  detail: z.string(),
+});
+
+export const auditQuerySchema = z.object({
+  limit: z.string().regex(/^\d{1,4}$/).transform(Number).pipe(z.number().int().min(1).max(1000))
+    .optional().transform((limit) => limit ?? 100),
+});
+
+export const auditListResponseSchema = z.object({
+  records: z.array(auditRecordSchema).meta({ description: "Newest first" }),
+});

@@ -17,6 +17,7 @@ import { v1FileRoutes } from "./v1_files.ts";
 import { v1BlobRoutes } from "./v1_blobs.ts";
 import { v1BlobBatchRoutes } from "./v1_blob_batch.ts";
 import { v1StatsRoutes } from "./v1_stats.ts";
+import { v1AdminRoutes } from "./v1_admin.ts";
 import { v1InventoryRoutes } from "./v1_inventory.ts";
 import { v1CompleteScanRoutes } from "./v1_complete_scans.ts";
 import { v1UploadRoutes } from "./v1_uploads.ts";
@@ -36,6 +37,7 @@ export function v1Routes(deps: V1Deps): Hono<AuthEnv> {
     v1BlobBatchRoutes(deps),
     ...(uploads ? [v1UploadRoutes(deps, uploads)] : []),
     v1StatsRoutes(deps),
+    v1AdminRoutes(deps),
     v1WhoamiRoutes(deps),
     v1InventoryRoutes(deps),
     v1CompleteScanRoutes(deps),

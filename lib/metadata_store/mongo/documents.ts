@@ -22,6 +22,7 @@ import { digestSchema } from "../../digest.ts";
 import type { FileHistoryEntry, FileRecord } from "../../models/file.ts";
 import { type ApiKeyRecord, scopeSchema } from "../../models/api_key.ts";
 import { hostLimitsSchema } from "../../models/host_pattern.ts";
+import { auditActionSchema, type AuditRecord } from "../../models/audit.ts";
 import type { Absence, BlobRecord, FileVersion } from "../mod.ts";
 
 /** An `_id` as stored: an ObjectId (ours and the earlier system's) or, rarely, a string. */
@@ -195,6 +196,22 @@ const apiKeyDocumentSchema = z.object({
   is_active: z.boolean().nullish(),
   hosts: hostLimitsSchema.optional().transform((value) => value ?? null),
 });
+
+const auditDocumentSchema = z.object({
+  _id: idSchema,
+  at: dateSchema,
+  action: auditActionSchema,
+  subject: z.string(),
+  key_id: z.string(),
+  key_name: z.string(),
+  files_removed: z.number().int().min(0),
+  detail: z.string(),
+});
+
+export function auditOf(document: unknown): AuditRecord {
+  const { _id, ...rest } = parse(auditDocumentSchema, document, "audit record");
+  return { id: _id, ...rest };
+}
 
 export function apiKeyOf(document: unknown): ApiKeyRecord {
   const parsed = parse(apiKeyDocumentSchema, document, "API key");

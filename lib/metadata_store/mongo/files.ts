@@ -290,6 +290,38 @@ export class MongoFileIndex implements FileIndex {
     });
   }
 
+  removeHost(hostname: string): Promise<number> {
+    return run(async () => (await this.collection.deleteMany({ hostname })).deletedCount);
+  }
+
+  removeDigest(digest: Digest): Promise<number> {
+    return run(async () => {
+      const removed = (await this.collection.deleteMany({ sha256: digest })).deletedCount;
+      // History entries naming the digest: rewritten without them, under the revision read
+      // (FerretDB has no $pull by condition), again when a concurrent update got there first.
+      for (let attempt = 0; attempt < 5; attempt++) {
+        const holders = await this.collection.find(
+          { "history.sha256": digest },
+          { projection: { history: 1, revision: 1 } },
+        ).toArray();
+        if (holders.length === 0) break;
+        for (const holder of holders) {
+          const history = Array.isArray(holder.history) ? holder.history : [];
+          const kept = history.filter((entry: unknown) =>
+            !(typeof entry === "object" && entry !== null && "sha256" in entry &&
+              entry.sha256 === digest)
+          );
+          const revision = typeof holder.revision === "number" ? holder.revision : null;
+          await this.collection.updateOne(
+            { _id: holder._id, revision },
+            { $set: { history: kept }, $inc: { revision: 1 } },
+          );
+        }
+      }
+      return removed;
+    });
+  }
+
   count(): Promise<number> {
     return run(() => this.collection.countDocuments(LIVE));
   }

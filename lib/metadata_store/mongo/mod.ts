@@ -13,10 +13,12 @@
  * should be `majority` (MongoDB's default since 5.0) so that an acknowledged write
  * survives the loss of a primary.
  */
+import { MongoAuditLog } from "./audit.ts";
 import { type Db, MongoClient, MongoParseError } from "mongodb";
 import { AppError } from "../../errors.ts";
 import type {
   ApiKeyStore,
+  AuditLog,
   BlobIndex,
   FileIndex,
   MetadataStore,
@@ -37,6 +39,7 @@ export const MONGO_DEFAULTS = {
   apiKeysCollection: "api_keys",
   blobsCollection: "blobs",
   hostScansCollection: "host_scans",
+  auditCollection: "audit_log",
   serverSelectionTimeoutMs: 10_000,
 } as const;
 
@@ -94,6 +97,7 @@ class MongoMetadataStore implements MetadataStore {
   readonly files: FileIndex;
   readonly blobs: BlobIndex;
   readonly apiKeys: ApiKeyStore;
+  readonly audit: AuditLog;
   readonly inventory: InventoryQueries;
   readonly #client: MongoClient;
   readonly #db: Db;
@@ -116,6 +120,7 @@ class MongoMetadataStore implements MetadataStore {
     this.apiKeys = new MongoApiKeyStore(
       db.collection<IdDocument>(MONGO_DEFAULTS.apiKeysCollection),
     );
+    this.audit = new MongoAuditLog(db.collection<IdDocument>(MONGO_DEFAULTS.auditCollection));
   }
 
   async ensureIndexes(): Promise<void> {

@@ -4,10 +4,18 @@
  * survives a power cut, not only a crash of the process. `:memory:` gives a private
  * in-memory store for tests.
  */
+import { SqliteAuditLog } from "./audit.ts";
 import { DatabaseSync } from "node:sqlite";
 import { dirname } from "node:path";
 import { AppError } from "../../errors.ts";
-import type { ApiKeyStore, BlobIndex, FileIndex, InventoryQueries, MetadataStore } from "../mod.ts";
+import type {
+  ApiKeyStore,
+  AuditLog,
+  BlobIndex,
+  FileIndex,
+  InventoryQueries,
+  MetadataStore,
+} from "../mod.ts";
 import { SqliteApiKeyStore } from "./api_keys.ts";
 import { SqliteBlobIndex } from "./blobs.ts";
 import { run, storeError } from "./errors.ts";
@@ -67,6 +75,7 @@ class SqliteMetadataStore implements MetadataStore {
   readonly files: FileIndex;
   readonly blobs: BlobIndex;
   readonly apiKeys: ApiKeyStore;
+  readonly audit: AuditLog;
   readonly inventory: InventoryQueries;
   #db: DatabaseSync;
   #commits: GroupCommit;
@@ -79,6 +88,7 @@ class SqliteMetadataStore implements MetadataStore {
     this.files = new SqliteFileIndex(sql, this.#commits);
     this.blobs = new SqliteBlobIndex(sql, this.#commits);
     this.apiKeys = new SqliteApiKeyStore(sql, this.#commits);
+    this.audit = new SqliteAuditLog(sql, this.#commits);
     this.inventory = new SqliteInventoryQueries(db, run);
   }
 

@@ -12,6 +12,7 @@ import type { FileHistoryEntry, FileRecord } from "../../models/file.ts";
 import { type ApiKeyRecord, type Scope, SCOPES } from "../../models/api_key.ts";
 import { type HostLimits, hostLimitsSchema } from "../../models/host_pattern.ts";
 import type { BlobRecord } from "../mod.ts";
+import { auditActionSchema, type AuditRecord } from "../../models/audit.ts";
 
 export type Row = Record<string, SQLOutputValue>;
 
@@ -85,6 +86,22 @@ function hostLimits(row: Row, column: string): HostLimits {
   const parsed = hostLimitsSchema.safeParse(json);
   if (!parsed.success) throw malformed(column, "a JSON array of host patterns");
   return parsed.data;
+}
+
+/** An audit_log row as a record. */
+export function auditOf(row: Row): AuditRecord {
+  const action = auditActionSchema.safeParse(row.action);
+  if (!action.success) throw malformed("action", "an audit action");
+  return {
+    id: text(row, "id"),
+    at: text(row, "at"),
+    action: action.data,
+    subject: text(row, "subject"),
+    key_id: text(row, "key_id"),
+    key_name: text(row, "key_name"),
+    files_removed: integer(row, "files_removed"),
+    detail: text(row, "detail"),
+  };
 }
 
 /** An integer column (a count, a size) as a number. */

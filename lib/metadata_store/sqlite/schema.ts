@@ -48,6 +48,16 @@ CREATE TABLE IF NOT EXISTS api_keys (
   revoked_at TEXT,
   hosts TEXT
 );
+CREATE TABLE IF NOT EXISTS audit_log (
+  id TEXT PRIMARY KEY,
+  at TEXT NOT NULL,
+  action TEXT NOT NULL,
+  subject TEXT NOT NULL,
+  key_id TEXT NOT NULL,
+  key_name TEXT NOT NULL,
+  files_removed INTEGER NOT NULL,
+  detail TEXT NOT NULL
+);
 `;
 
 export /** Brings a database made by an older ppserver up to `SCHEMA_VERSION` (additive changes only). */
