@@ -62,6 +62,10 @@ export function problems(statuses: Record<number, string>): Record<string, Respo
   );
 }
 
+/** The 400 of every operation with a JSON body (see lib/wire/text.ts). */
+export const NOT_UNICODE =
+  "A string that is not valid Unicode (a lone surrogate), naming its field";
+
 /** The responses of every authenticated operation. */
 export const AUTH_PROBLEMS = {
   401: "Missing or invalid API key",

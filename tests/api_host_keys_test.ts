@@ -30,7 +30,9 @@ async function ok(response: Response, status = 200): Promise<void> {
 Deno.test("host limits are set at creation, shown in listings, and only for write keys", async () => {
   await using f = await appFixture();
   const admin = { headers: { "x-api-key": f.keys.admin } };
-  await boundKey(f, ["laptop-01", "build-*"]);
+  const bound = await boundKey(f, ["laptop-01", "build-*"]);
+  const whoami = await f.request("/v1/whoami", { headers: { "x-api-key": bound } });
+  assert.deepEqual((await whoami.json()).hosts, ["laptop-01", "build-*"]);
   const listed = apiKeyInfoSchema.array().parse(await (await f.request("/api_keys", admin)).json());
   assert.deepEqual(listed.map((k) => [k.name, k.hosts]), [
     ["read key", null],

@@ -2,13 +2,14 @@
 import assert from "node:assert/strict";
 import { appFixture, problem } from "./app_fixture.ts";
 
-Deno.test("GET /v1/whoami answers the presented key's id, name and scope", async () => {
+Deno.test("GET /v1/whoami answers the presented key's id, name, scope and host limits", async () => {
   await using f = await appFixture();
   for (const scope of ["read", "write", "admin"] as const) {
     const response = await f.request("/v1/whoami", { headers: { "x-api-key": f.keys[scope] } });
     assert.equal(response.status, 200);
     const body = await response.json();
-    assert.deepEqual(Object.keys(body).sort(), ["id", "name", "scope"]);
+    assert.deepEqual(Object.keys(body).sort(), ["hosts", "id", "name", "scope"]);
+    assert.equal(body.hosts, null);
     assert.equal(body.scope, scope);
     assert.equal(body.name, `${scope} key`);
   }

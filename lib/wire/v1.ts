@@ -8,6 +8,7 @@
 import { z } from "zod";
 import { digestSchema } from "../digest.ts";
 import { scopeSchema } from "../models/api_key.ts";
+import { hostLimitsSchema } from "../models/host_pattern.ts";
 import { auditActionSchema } from "../models/audit.ts";
 import { fileMetadataSchema } from "../models/file.ts";
 
@@ -215,6 +216,9 @@ export const whoamiResponseSchema = z.object({
   id: z.string(),
   name: z.string(),
   scope: scopeSchema,
+  hosts: hostLimitsSchema.default(null).meta({
+    description: "The hosts this key may write; null: any",
+  }),
 });
 export type WhoamiResponse = z.infer<typeof whoamiResponseSchema>;
 

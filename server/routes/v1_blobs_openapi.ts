@@ -8,7 +8,7 @@ import {
   missingResponseSchema,
 } from "../../lib/wire/v1.ts";
 import type { Limits } from "../limits.ts";
-import { AUTH_PROBLEMS, type Operation, problems } from "../openapi.ts";
+import { AUTH_PROBLEMS, NOT_UNICODE, type Operation, problems } from "../openapi.ts";
 
 const digestParameter = {
   name: "digest",
@@ -41,6 +41,7 @@ export function v1BlobOperations(limits: Limits): Operation[] {
           content: { "application/json": missingResponseSchema },
         },
         ...problems({
+          400: NOT_UNICODE,
           ...AUTH_PROBLEMS,
           413: "Body over the byte cap or more digests than the cap",
           422: "Invalid query",

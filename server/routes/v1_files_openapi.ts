@@ -6,7 +6,7 @@ import {
   fileBatchResponseSchema,
 } from "../../lib/wire/v1.ts";
 import type { Limits } from "../limits.ts";
-import { AUTH_PROBLEMS, type Operation, problems } from "../openapi.ts";
+import { AUTH_PROBLEMS, NOT_UNICODE, type Operation, problems } from "../openapi.ts";
 
 export function v1FileOperations(limits: Limits): Operation[] {
   return [
@@ -30,6 +30,7 @@ export function v1FileOperations(limits: Limits): Operation[] {
           content: { "application/json": fileBatchResponseSchema },
         },
         ...problems({
+          400: NOT_UNICODE,
           ...AUTH_PROBLEMS,
           413: "Body over the byte cap or more files than the cap",
           422: "Malformed JSON or an envelope that is not `{files: [...]}`",
@@ -53,6 +54,7 @@ export function v1FileOperations(limits: Limits): Operation[] {
           content: { "application/json": deletionResponseSchema },
         },
         ...problems({
+          400: NOT_UNICODE,
           ...AUTH_PROBLEMS,
           413: "Body over the byte cap or more paths than the cap",
           422: "Invalid report",

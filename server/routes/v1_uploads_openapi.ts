@@ -7,7 +7,7 @@ import {
   uploadOffsetHeaderSchema,
   uploadStatusSchema,
 } from "../../lib/wire/v1.ts";
-import { AUTH_PROBLEMS, type Operation, problems } from "../openapi.ts";
+import { AUTH_PROBLEMS, NOT_UNICODE, type Operation, problems } from "../openapi.ts";
 
 const offsetHeaders = {
   "Upload-Offset": { description: "Bytes durably received", schema: z.number().int() },
@@ -49,7 +49,7 @@ export function v1UploadOperations(expirySeconds: number): Operation[] {
           content: { "application/json": uploadStatusSchema },
         },
         ...problems({
-          400: "Size 0 with a digest other than the empty blob's",
+          400: `Size 0 with a digest other than the empty blob's. ${NOT_UNICODE}`,
           ...AUTH_PROBLEMS,
           413: "Larger than the upload cap",
           422: "Invalid request",

@@ -1,5 +1,5 @@
 /**
- * `GET /v1/whoami`: the API key presented, as the server sees it (its id, name and scope),
+ * `GET /v1/whoami`: the API key presented, as the server sees it (id, name, scope, hosts),
  * so that a client can check its key once at start, before any work, and say what is
  * wrong with a refused one: missing, unknown, or revoked (the scope it then compares with
  * what it needs itself). Read-only; any valid key may ask about itself.
@@ -11,9 +11,9 @@
 import { Hono } from "hono";
 import { constantTimeEqual, hashApiKey } from "../../lib/auth.ts";
 import { AppError } from "../../lib/errors.ts";
-import { whoamiResponseSchema } from "../../lib/wire/v1.ts";
 import { type AuthEnv, presentedKey } from "../middleware/api_key_auth.ts";
-import { type DocumentedRoutes, problems } from "../openapi.ts";
+import type { DocumentedRoutes } from "../openapi.ts";
+import { v1WhoamiOperations } from "./v1_whoami_openapi.ts";
 import type { RouteDeps } from "./route_deps.ts";
 
 export function v1WhoamiRoutes({ stores }: RouteDeps): DocumentedRoutes {
@@ -35,22 +35,11 @@ export function v1WhoamiRoutes({ stores }: RouteDeps): DocumentedRoutes {
         `API key "${record.name}" was revoked at ${record.revoked_at}`,
       );
     }
-    return c.json({ id: record.id, name: record.name, scope: record.scope });
+    return c.json({ id: record.id, name: record.name, scope: record.scope, hosts: record.hosts });
   });
   return {
     routes,
     features: ["whoami"],
-    operations: [{
-      method: "get",
-      path: "/v1/whoami",
-      operationId: "getWhoami",
-      summary: "The presented API key's id, name and scope",
-      description: "A refused key gets 401 saying whether the key is unknown or revoked.",
-      scope: "read",
-      responses: {
-        200: { description: "The key", content: { "application/json": whoamiResponseSchema } },
-        ...problems({ 401: "Missing, unknown or revoked API key" }),
-      },
-    }],
+    operations: v1WhoamiOperations(),
   };
 }
