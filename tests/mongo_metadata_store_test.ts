@@ -11,8 +11,7 @@ import { openMetadataStore } from "../lib/metadata_store/open.ts";
 import type { MetadataStore } from "../lib/metadata_store/mod.ts";
 import { digestOf } from "../lib/digest.ts";
 import { AppError } from "../lib/errors.ts";
-import { createApp } from "../server/app.ts";
-import { DEFAULT_LIMITS } from "../server/limits.ts";
+import { appFixture } from "./app_fixture.ts";
 import { freePort } from "./_servers/free_port.ts";
 import { ferretdbIgnoreReason, type RunningFerretDB, startFerretDB } from "./_servers/ferretdb.ts";
 import { metadataStoreContract } from "./metadata_store_contract.ts";
@@ -624,12 +623,12 @@ Deno.test({
     const root = await Deno.makeTempDir({ prefix: "mongo-health-" });
     try {
       await using blobs = await openBlobStore({ kind: "fs", root });
-      const app = createApp({
+      // Requests while the server is down may be logged as internal: this test expects them.
+      await using f = await appFixture({
         stores: { metadata: store, blobs },
-        limits: DEFAULT_LIMITS,
-        version: "test",
-        logError: () => {},
+        expectInternalErrors: true,
       });
+      const app = f.app;
       assert.equal((await app.request("/health")).status, 200);
 
       await fx.ferretdb.kill();
