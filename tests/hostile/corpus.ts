@@ -613,6 +613,12 @@ function methodCases(): HostileCase[] {
     ["GET", "/v1/blobs", [404, 405]],
     ["PROPFIND", "/v1", [404, 405]],
     ["GET", "/get_file/", [404]],
+    ["POST", "/health", [404, 405]],
+    ["DELETE", "/", [404, 405]],
+    ["GET", "/health?verbose=%FF", [400]],
+    ["GET", "/v1?x=%ED%A0%80", [400]],
+    ["PUT", "/v1/openapi.json", [405]],
+    ["GET", "/v1/openapi.json/../../etc/passwd", [404]],
   ];
   return pairs.map(([method, path, expect]) => ({
     name: `method: ${method} ${path}`,
