@@ -139,7 +139,17 @@ Deno.test("ppserver create-key --json prints one JSON object with the key and it
 Deno.test("ppserver create-key --host limits a write key to hosts, shown in --json and stored", async () => {
   await using s = await scratch();
   const { code, stdout, stderr } = await ppserver(
-    ["create-key", "--name", "laptop", "--host", "laptop-01", "--host", "build-*", "--json"],
+    [
+      "create-key",
+      "--name",
+      "laptop",
+      "--host",
+      "laptop-01",
+      "--host",
+      "build-*",
+      "--json",
+      "--init",
+    ],
     s,
   );
   assert.equal(code, 0, stderr);
