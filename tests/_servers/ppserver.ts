@@ -72,7 +72,9 @@ export async function startPpserver(options: PpserverOptions = {}): Promise<Runn
     }
   };
   const pumps = Promise.all([pump(process.stdout), pump(process.stderr)]);
-  const exited = process.status.then((status) => {
+  const exited = process.status.then(async (status) => {
+    // The pipes may still hold what it printed last: read them to the end first.
+    await pumps.catch(() => {});
     ready.reject(new Error(`ppserver exited (${status.code}) before listening:\n${text}`));
     return status;
   });
