@@ -72,6 +72,8 @@ Deno.test("a host-bound key registers and reports deletions only for its hosts (
     403,
   );
   assert.ok(await f.stores.metadata.files.get("db-1", "/a"), "db-1's file is still live");
+  await problem(await f.request("/v1/hosts/db-1/complete-scan", { method: "POST", ...key }), 403);
+  await ok(await f.request("/v1/hosts/laptop-01/complete-scan", { method: "POST", ...key }), 204);
 
   await ok(await f.request("/v1/files/batch", json({ files: [fileAt("build-x", "/d")] }, key)));
   await ok(

@@ -281,7 +281,10 @@ export function metadataStoreContract(
     );
     await store.files.upsertMany([fileAt("old", "/a", { content: "changed" })], T2);
     await store.files.markDeleted("old", ["/b"], T3);
+    await store.files.recordCompleteScan("old", T3);
     assert.equal(await store.files.removeHost("old"), 2);
+    const hosts = await store.inventory.hosts({ limit: 10, cursor: null });
+    assert.deepEqual(hosts.items.map((h) => h.hostname), ["new"], "nor its last complete scan");
     assert.equal(await store.files.get("old", "/a"), null);
     assert.deepEqual(await store.files.history("old", "/a"), []);
     assert.equal((await store.files.get("new", "/a"))?.hostname, "new");

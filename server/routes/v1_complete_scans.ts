@@ -8,11 +8,13 @@ import { hostnameParam, parseQuery } from "../../lib/wire/queries.ts";
 import type { AuthEnv } from "../middleware/api_key_auth.ts";
 import { AUTH_PROBLEMS, type DocumentedRoutes, problems } from "../openapi.ts";
 import type { RouteDeps } from "./route_deps.ts";
+import { requireHosts } from "../host_limits.ts";
 
 export function v1CompleteScanRoutes({ stores, guards }: RouteDeps): DocumentedRoutes {
   const routes = new Hono<AuthEnv>();
   routes.post("/v1/hosts/:hostname/complete-scan", guards.write, async (c) => {
     const hostname = parseQuery(hostnameParam, c.req.param("hostname"));
+    requireHosts(c.get("apiKey"), [hostname]);
     await stores.metadata.files.recordCompleteScan(hostname, new Date());
     return c.body(null, 204);
   });

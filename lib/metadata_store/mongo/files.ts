@@ -291,7 +291,10 @@ export class MongoFileIndex implements FileIndex {
   }
 
   removeHost(hostname: string): Promise<number> {
-    return run(async () => (await this.collection.deleteMany({ hostname })).deletedCount);
+    return run(async () => {
+      await this.scans.deleteOne({ _id: hostname });
+      return (await this.collection.deleteMany({ hostname })).deletedCount;
+    });
   }
 
   removeDigest(digest: Digest): Promise<number> {

@@ -167,19 +167,21 @@ export class SqliteFileIndex implements FileIndex {
            max(last_complete_scan_at, excluded.last_complete_scan_at)`,
       ).run(hostname, now.toISOString());
     });
-    });
   }
 
   removeHost(hostname: string): Promise<number> {
     // One savepoint of the group commit; file_history rows go with their file (CASCADE).
-    return this.commits.run(() =>
-      Number(this.sql.get("DELETE FROM files WHERE hostname = ?").run(hostname).changes)
-    );
+    return this.commits.run(() => {
+      this.sql.get("DELETE FROM host_scans WHERE hostname = ?").run(hostname);
+      return Number(this.sql.get("DELETE FROM files WHERE hostname = ?").run(hostname).changes);
+    });
   }
 
   removeDigest(digest: Digest): Promise<number> {
     return this.commits.run(() => {
-      const removed = Number(this.sql.get("DELETE FROM files WHERE sha256 = ?").run(digest).changes);
+      const removed = Number(
+        this.sql.get("DELETE FROM files WHERE sha256 = ?").run(digest).changes,
+      );
       this.sql.get("DELETE FROM file_history WHERE sha256 = ?").run(digest);
       return removed;
     });
