@@ -50,7 +50,7 @@ Deno.test("a text line puts the request first and quotes values with spaces", ()
       "bytes_out=74 duration_ms=12.346 remote=10.0.0.5\n",
   );
   logger.log("warn", "Closed a connection", { reason: "no complete request head" });
-  assert.match(lines[1], / WARN  Closed a connection reason="no complete request head"\n$/);
+  assert.match(lines[1], / WARN {2}Closed a connection reason="no complete request head"\n$/);
 });
 
 Deno.test("lines below the level are left out", () => {
