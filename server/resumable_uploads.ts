@@ -113,6 +113,8 @@ export class ResumableUploads {
    * completing an upload does not read it again. Lost on restart: then the part is read.
    */
   readonly #hashers = new Map<string, DigestWriter>();
+  /** Uploads the expiry sweep is deciding about: appends wait (409) meanwhile. */
+  readonly #expiring = new Set<string>();
 
   constructor(options: ResumableUploadsOptions) {
     this.#dir = options.dir;
@@ -190,7 +192,7 @@ export class ResumableUploads {
     body: ReadableStream<Uint8Array>,
     declaredLength?: number,
   ): Promise<AppendResult> {
-    if (this.#active.has(id)) {
+    if (this.#active.has(id) || this.#expiring.has(id)) {
       await body.cancel().catch(() => {});
       throw new AppError(
         "conflict",
@@ -216,29 +218,26 @@ export class ResumableUploads {
       }
       if (hasher?.size !== start) hasher = await this.#hashPart(id, start);
       writer = await io("write the upload", () => DirectWriter.open(this.#part(id), start));
-      const { written, interrupted, overflow } = await appendBody(
-        writer,
-        hasher,
-        body,
-        record.size - start,
-      );
-      if (overflow) {
-        await writer.close();
+      let appended: Awaited<ReturnType<typeof appendBody>>;
+      try {
+        appended = await appendBody(writer, hasher, body, record.size - start);
+        if (!appended.overflow) await io("write the upload", () => writer!.finish());
+      } catch (error) {
+        // A failed write or sync (EIO, ENOSPC): bytes past `start` may never have reached
+        // the disk. The part is cut back to the last acknowledged offset, so a later
+        // completion cannot publish bytes that are not there.
+        await writer.close().catch(() => {});
         writer = undefined;
-        await io("write the upload", async () => {
-          await Deno.truncate(this.#part(id), start);
-          const file = await Deno.open(this.#part(id), { write: true });
-          try {
-            await file.syncData();
-          } finally {
-            file.close();
-          }
-        });
-        throw tooMuch(id, record.size);
+        await this.#cutBack(id, start).catch(() => {});
+        throw error;
       }
-      await io("write the upload", () => writer!.finish());
+      const { written, interrupted, overflow } = appended;
       await writer.close();
       writer = undefined;
+      if (overflow) {
+        await this.#cutBack(id, start);
+        throw tooMuch(id, record.size);
+      }
       const reached = start + written;
       if (reached < record.size) {
         state.durable = reached;
@@ -290,8 +289,16 @@ export class ResumableUploads {
     let removed = 0;
     for (const [id, touched] of lastTouched) {
       if (touched > cutoff || this.#active.has(id)) continue;
-      await this.#remove(id);
-      removed++;
+      // An append may have run since the listing: the upload is looked at again, with
+      // appends held off, and kept when it was touched meanwhile.
+      this.#expiring.add(id);
+      try {
+        if (this.#active.has(id) || await this.#lastTouched(id) > cutoff) continue;
+        await this.#remove(id);
+        removed++;
+      } finally {
+        this.#expiring.delete(id);
+      }
     }
     return removed;
   }
@@ -314,7 +321,9 @@ export class ResumableUploads {
     // A blob store that cannot adopt the file (another filesystem, S3) gets it streamed.
     const part = await this.#openPart(id, { read: true });
     try {
-      const { created } = await storeBlobByDigest(this.#stores, digest, part.readable, { size });
+      const { created } = await storeBlobByDigest(this.#stores, digest, partStream(part), {
+        size,
+      });
       await this.#remove(id);
       return { kind: "complete", digest, size, created };
     } catch (error) {
@@ -329,6 +338,29 @@ export class ResumableUploads {
         part.close();
       } catch { /* closed when its stream ended */ }
     }
+  }
+
+  /** When an upload's files were last changed (-Infinity when they are gone). */
+  async #lastTouched(id: string): Promise<number> {
+    let touched = -Infinity;
+    for (const path of [this.#record(id), this.#part(id)]) {
+      const info = await Deno.stat(path).catch(() => null);
+      if (info?.mtime) touched = Math.max(touched, info.mtime.getTime());
+    }
+    return touched;
+  }
+
+  /** Cuts an upload's part back to `length` bytes (an acknowledged offset), durably. */
+  async #cutBack(id: string, length: number): Promise<void> {
+    await io("write the upload", async () => {
+      await Deno.truncate(this.#part(id), length);
+      const file = await Deno.open(this.#part(id), { write: true });
+      try {
+        await file.syncData();
+      } finally {
+        file.close();
+      }
+    });
   }
 
   /** Hashes the first `length` bytes of an upload's part (after a restart of the server). */
@@ -413,6 +445,29 @@ export class ResumableUploads {
       expires_at: new Date(touched.getTime() + this.expirySeconds * 1000).toISOString(),
     };
   }
+}
+
+/**
+ * The bytes of an upload's part for the blob store. A local read error is the server's
+ * failure (`unavailable`, 5xx, the upload kept), never "the upload ended early", which a
+ * blob store reports for a body that breaks off and which discards the upload.
+ */
+export function partStream(part: Deno.FsFile): ReadableStream<Uint8Array> {
+  const reader = part.readable.getReader();
+  return new ReadableStream<Uint8Array>({
+    async pull(controller) {
+      try {
+        const { done, value } = await reader.read();
+        if (done) controller.close();
+        else controller.enqueue(value);
+      } catch (error) {
+        controller.error(unavailable("read the upload", error));
+      }
+    },
+    cancel(reason) {
+      return reader.cancel(reason);
+    },
+  }, { highWaterMark: 0 });
 }
 
 /**

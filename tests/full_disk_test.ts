@@ -120,3 +120,57 @@ Deno.test({
     }
   },
 });
+
+Deno.test({
+  name:
+    "a resumable append that fills the disk is 507 and cut back to the last acknowledged offset",
+  ignore: ignoreReason !== false,
+  async fn() {
+    await using disk = (await smallDisk(8 << 20))!;
+    const server = await startPpserver({ dataDir: join(disk.dir, "data") });
+    try {
+      const headers = { "x-api-key": server.adminKey };
+      const bytes = bytesOf(16 << 20, 5);
+      const created = await fetch(`${server.url}/v1/uploads`, {
+        method: "POST",
+        headers: { ...headers, "content-type": "application/json" },
+        body: JSON.stringify({ digest: digestOf(bytes), size: bytes.byteLength }),
+      });
+      assert.equal(created.status, 201);
+      const { location } = await created.json();
+      const first = await fetch(`${server.url}${location}`, {
+        method: "PATCH",
+        headers: {
+          ...headers,
+          "upload-offset": "0",
+          "content-type": "application/offset+octet-stream",
+        },
+        body: bytes.subarray(0, 1 << 20),
+      });
+      await first.body?.cancel();
+      assert.ok(first.ok, `first PATCH: ${first.status}`);
+      const rest = await fetch(`${server.url}${location}`, {
+        method: "PATCH",
+        headers: {
+          ...headers,
+          "upload-offset": String(1 << 20),
+          "content-type": "application/offset+octet-stream",
+        },
+        body: bytes.subarray(1 << 20),
+      });
+      assert.equal(rest.status, 507);
+      assert.match((await problemOf(rest)).detail, /no space left/i);
+      // Bytes written before the failure were never acknowledged: the part is cut back.
+      const head = await fetch(`${server.url}${location}`, { method: "HEAD", headers });
+      assert.equal(head.status, 200);
+      assert.equal(head.headers.get("upload-offset"), String(1 << 20));
+      const part = [...Deno.readDirSync(join(disk.dir, "data", "uploads"))]
+        .find((entry) => entry.name.endsWith(".part"));
+      assert.ok(part);
+      const info = await Deno.stat(join(disk.dir, "data", "uploads", part.name));
+      assert.equal(info.size, 1 << 20);
+    } finally {
+      await server[Symbol.asyncDispose]();
+    }
+  },
+});

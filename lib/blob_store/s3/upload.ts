@@ -67,6 +67,8 @@ export async function putVerified(
       try {
         read = await reader.read();
       } catch (error) {
+        // The body's own failure (a local read error at hand-off) is kept as it is.
+        if (error instanceof AppError) throw error;
         throw new AppError(
           "invalid_input",
           `Cannot store blob "${short(digest)}": the upload ended early`,
