@@ -13,8 +13,13 @@ const ROOT = fileURLToPath(new URL("..", import.meta.url));
 const DIST = join(ROOT, "dist");
 const PERMISSIONS = ["--allow-net", "--allow-read", "--allow-write", "--allow-env", "--allow-sys"];
 const BINARIES = [
-  { name: "ppserver", entry: "server/main.ts" },
-  { name: "ppclient", entry: "client/main.ts" },
+  { name: "ppserver", entry: "server/main.ts", flags: [] as string[] },
+  // The hash workers are loaded by URL at run time: include their module.
+  {
+    name: "ppclient",
+    entry: "client/main.ts",
+    flags: ["--include", join(ROOT, "client/scan/hash_worker.ts")],
+  },
 ];
 export const RELEASE_TARGETS = [
   "x86_64-unknown-linux-gnu",
@@ -52,8 +57,13 @@ export async function checkRuntimeBase(path: string): Promise<void> {
 }
 
 /** One `deno compile`; a failed runtime download becomes one line that names DENORT_BIN. */
-async function compile(entry: string, output: string, target?: string): Promise<void> {
-  const args = ["compile", ...PERMISSIONS, "--output", output];
+async function compile(
+  entry: string,
+  output: string,
+  target?: string,
+  flags: string[] = [],
+): Promise<void> {
+  const args = ["compile", ...PERMISSIONS, ...flags, "--output", output];
   if (target) args.push("--target", target);
   args.push(join(ROOT, entry));
   const result = await new Deno.Command(Deno.execPath(), {
@@ -94,11 +104,11 @@ export async function build(release: boolean): Promise<string[]> {
   await Deno.mkdir(DIST, { recursive: true });
   const outputs: string[] = [];
   for (const target of release ? RELEASE_TARGETS : [undefined]) {
-    for (const { name, entry } of BINARIES) {
+    for (const { name, entry, flags } of BINARIES) {
       const suffix = target ? `-${target}` : "";
       const exe = target?.includes("windows") ? ".exe" : "";
       const output = join(DIST, `${name}${suffix}${exe}`);
-      await compile(entry, output, target);
+      await compile(entry, output, target, flags);
       outputs.push(output);
     }
   }

@@ -1,7 +1,8 @@
 /**
  * The scan over the /v1 batch routes, as a pipeline with bounded memory:
  *
- *   walk -> cache lookup -> hash (jobs files at once) -> batch registration
+ *   walk -> cache lookup -> hash (in the hash workers; large files `jobs` at once here)
+ *        -> batch registration
  *        -> upload of what the server lacks (small-blob batches, PUT, resumable uploads)
  *
  * Stages are joined by bounded queues, so a stage that falls behind slows the ones before
@@ -22,7 +23,9 @@ import {
   type Registration,
   registrationLimitsFor,
 } from "./file_registrar.ts";
-import { hashFile, ReadBuffers } from "./hash.ts";
+import { hashFile, type HashOutcome, ReadBuffers } from "./hash.ts";
+import { defaultHashWorkers, HashPool } from "./hash_pool.ts";
+import { Semaphore } from "../async/semaphore.ts";
 import type { FileEvent, KnownFile, Lookup, ScanRun } from "./run.ts";
 import type { V1Client } from "../http/v1_client.ts";
 
@@ -32,7 +35,15 @@ export interface BatchedScanOptions {
    * larger ones in pieces of this size through a resumable upload.
    */
   largeBufferBytes?: number;
+  /**
+   * Threads that hash small files (default from the core count, see `defaultHashWorkers`);
+   * 0 hashes every file on the main thread.
+   */
+  hashWorkers?: number;
 }
+
+/** Files waiting for a hash worker or being hashed, per worker: enough to fill batches. */
+const IN_FLIGHT_PER_HASH_WORKER = 128;
 
 /**
  * Files hashed and waiting for the registrar. Few: the registrar gathers its batches
@@ -69,9 +80,19 @@ export async function runBatchedScan(
     },
   );
   const registrar = new FileRegistrar(v1, uploader, run, registrationLimits);
-  const toHash = new BoundedQueue<HashTask>(config.jobs * 2);
+  const hashWorkers = options.hashWorkers ?? defaultHashWorkers(navigator.hardwareConcurrency ?? 2);
+  const pool = hashWorkers > 0 ? new HashPool(hashWorkers) : null;
+  // With a pool, many files wait for it at once (each only a path); files too large for it
+  // are read here, `jobs` at once, each with one pair of read buffers.
+  const hashers = pool === null
+    ? config.jobs
+    : Math.max(config.jobs, hashWorkers * IN_FLIGHT_PER_HASH_WORKER);
+  const largeReads = new Semaphore(config.jobs);
+  const freeBuffers: ReadBuffers[] = [];
+  const toHash = new BoundedQueue<HashTask>(hashers * 2);
   const toRegister = new BoundedQueue<Registration>(REGISTER_QUEUE);
   const onAbandon = () => {
+    pool?.close(run.abandon.reason);
     toHash.discard();
     toRegister.discard();
   };
@@ -139,19 +160,39 @@ export async function runBatchedScan(
     }
   };
 
-  const hasher = async (buffers: ReadBuffers) => {
+  /** Hashes a file in a worker, or here when it is too large for one (or there is no pool). */
+  const hashOne = async (file: FileEvent): Promise<HashOutcome> => {
+    const requireDevice = config.oneFileSystem ? file.rootDev : undefined;
+    if (pool !== null) {
+      const outcome = await pool.hash({ path: file.path, requireDevice });
+      if (outcome !== null) {
+        if (outcome.ok) stats.bytesRead += outcome.size;
+        return outcome;
+      }
+    }
+    await largeReads.acquire(run.abandon);
+    const buffers = freeBuffers.pop() ?? new ReadBuffers();
+    try {
+      return await hashFile(file.path, {
+        buffers,
+        signal: run.abandon,
+        requireDevice,
+        onBytes: (count) => {
+          stats.bytesRead += count;
+        },
+      });
+    } finally {
+      freeBuffers.push(buffers);
+      largeReads.release();
+    }
+  };
+
+  const hasher = async () => {
     for await (const { file, look } of toHash) {
       stats.move(null, "hashing");
       let hashed;
       try {
-        hashed = await hashFile(file.path, {
-          buffers,
-          signal: run.abandon,
-          requireDevice: config.oneFileSystem ? file.rootDev : undefined,
-          onBytes: (count) => {
-            stats.bytesRead += count;
-          },
-        });
+        hashed = await hashOne(file);
       } finally {
         stats.move("hashing", null);
       }
@@ -199,17 +240,19 @@ export async function runBatchedScan(
     stage.catch((error) => {
       if (!run.abandon.aborted) run.fail(error);
     });
-  const hashers = (async () => {
+  const hashing = (async () => {
     try {
-      await Promise.all(Array.from({ length: config.jobs }, () => hasher(new ReadBuffers())));
+      await Promise.all(Array.from({ length: hashers }, () => hasher()));
     } finally {
+      pool?.close();
       toRegister.close();
     }
   })();
   try {
-    await Promise.all([guard(walker()), guard(hashers), guard(registrar.run(toRegister))]);
+    await Promise.all([guard(walker()), guard(hashing), guard(registrar.run(toRegister))]);
     await guard(uploader.drain());
   } finally {
+    pool?.close();
     run.abandon.removeEventListener("abort", onAbandon);
   }
 }

@@ -1,12 +1,22 @@
 /**
- * The body of an upload: a file's bytes streamed from disk in bounded chunks, hashed as
- * they go. The stream fails instead of ending when the bytes do not hash to the digest
- * that was registered, or the file is no longer the one that was hashed, so changed
- * bytes are never sent as that digest's blob (the server checks too).
+ * The body of an upload: a file's bytes read from disk again, checked to be the bytes that
+ * were hashed, so changed bytes are never sent as that digest's blob.
+ *
+ * Two ways to check. With the file's identity from when it was hashed (dev, inode, size,
+ * mtime and ctime: the scan's hash pass saw them unchanged from before its first read to
+ * after its last), the upload compares the identity before its first read and after its
+ * last (`fstat`) and does not hash again: the client's SHA-256 pass over a new file is
+ * then the scan's alone (it used to be two, see issue 15: a 4 GiB upload spent a third of
+ * its CPU hashing the file a second time). The server hashes what it receives in any case
+ * and refuses bytes that do not match, so a change no timestamp shows (a write that
+ * restores mtime within the clock's tick, with ctime too coarse to tell) still never
+ * stores a wrong blob. Without an identity (a file system whose stat lacks a field), the
+ * bytes are hashed again as they are read.
  */
 import { createHash } from "node:crypto";
 import type { Digest } from "../../lib/digest.ts";
 import { AppError, short } from "../../lib/errors.ts";
+import { type FileIdentity, identityOf, sameIdentity } from "./file_cache.ts";
 import { READ_BUFFER_BYTES } from "./hash.ts";
 import { describeFsError } from "./walk.ts";
 
@@ -16,6 +26,21 @@ export interface HashedFile {
   size: number;
   /** Which file it was when it was hashed (from its stat). */
   info: { dev: number; ino: number | null };
+  /**
+   * Its whole identity when it was hashed: when given, an upload checks the file is still
+   * exactly that instead of hashing its bytes again.
+   */
+  identity?: FileIdentity | null;
+}
+
+/** Rejects unless the open file is still the one hashed (identity, or dev/ino and size). */
+async function checkSame(handle: Deno.FsFile, file: HashedFile): Promise<void> {
+  const now = await handle.stat();
+  if (now.ino !== file.info.ino || now.dev !== file.info.dev) throw changed("was replaced");
+  if (now.size !== file.size) throw changed("changed size");
+  if (file.identity && !sameIdentity(identityOf(now), file.identity)) {
+    throw changed("was modified");
+  }
 }
 
 /**
@@ -146,9 +171,7 @@ export async function readVerified(
   }
   const handle = await openForUpload(file);
   try {
-    const now = await handle.stat();
-    if (now.ino !== file.info.ino || now.dev !== file.info.dev) throw changed("was replaced");
-    if (now.size !== file.size) throw changed("changed size");
+    await checkSame(handle, file);
     // One byte more than the size: a file that grew shows.
     const buffer = into ?? new Uint8Array(file.size + 1);
     let filled = 0;
@@ -159,8 +182,13 @@ export async function readVerified(
       if (filled > file.size) throw changed("grew");
     }
     const bytes = buffer.subarray(0, filled);
+    if (filled !== file.size) throw changed(`changed (${filled} bytes read)`);
+    if (file.identity) {
+      await checkSame(handle, file);
+      return bytes;
+    }
     const digest = createHash("sha256").update(bytes).digest("hex");
-    if (filled !== file.size || digest !== file.digest) {
+    if (digest !== file.digest) {
       throw changed(`changed (its bytes now hash to "${short(digest)}", ${filled} bytes)`);
     }
     return bytes;
@@ -175,19 +203,22 @@ export async function readVerified(
 /**
  * Reads a hashed file in pieces for an upload made of several requests, verifying as it
  * goes: the file must still be the one hashed (same file, same size), and the piece that
- * reaches its end is given only if all the bytes hash to the digest (else a `conflict`
- * AppError), so a changed file never completes an upload. Opened at an offset, it reads
- * and hashes the bytes before it first (they were sent already).
+ * reaches its end is given only if the file is still unchanged (its identity, or else all
+ * its bytes hashing to the digest; a `conflict` AppError otherwise), so a changed file
+ * never completes an upload. Opened at an offset, it skips the bytes before it (sent
+ * already): a seek when the identity is checked, else a read that hashes them.
  */
 export class VerifiedPieces implements Disposable {
   readonly file: HashedFile;
   #handle: Deno.FsFile;
-  #hash = createHash("sha256");
+  /** Null when the identity is checked instead. */
+  #hash: ReturnType<typeof createHash> | null;
   #position = 0;
 
   private constructor(file: HashedFile, handle: Deno.FsFile) {
     this.file = file;
     this.#handle = handle;
+    this.#hash = file.identity ? null : createHash("sha256");
   }
 
   /** Opens the file and skips (reading and hashing) its first `offset` bytes into `scratch`. */
@@ -199,9 +230,11 @@ export class VerifiedPieces implements Disposable {
     const handle = await openForUpload(file);
     const pieces = new VerifiedPieces(file, handle);
     try {
-      const now = await handle.stat();
-      if (now.ino !== file.info.ino || now.dev !== file.info.dev) throw changed("was replaced");
-      if (now.size !== file.size) throw changed("changed size");
+      await checkSame(handle, file);
+      if (pieces.#hash === null && offset > 0) {
+        await handle.seek(offset, Deno.SeekMode.Start);
+        pieces.#position = offset;
+      }
       while (pieces.#position < offset) {
         const want = Math.min(scratch.length, offset - pieces.#position);
         await pieces.#fill(scratch.subarray(0, want));
@@ -232,9 +265,20 @@ export class VerifiedPieces implements Disposable {
         });
       }
       if (extra !== null) throw changed("grew");
-      const digest = this.#hash.digest("hex");
-      if (digest !== this.file.digest) {
-        throw changed(`changed (its bytes now hash to "${short(digest)}")`);
+      if (this.#hash === null) {
+        try {
+          await checkSame(this.#handle, this.file);
+        } catch (error) {
+          if (error instanceof AppError) throw error;
+          throw new AppError("conflict", `${describeFsError(error)} during upload`, {
+            cause: error,
+          });
+        }
+      } else {
+        const digest = this.#hash.digest("hex");
+        if (digest !== this.file.digest) {
+          throw changed(`changed (its bytes now hash to "${short(digest)}")`);
+        }
       }
     }
     return piece;
@@ -252,7 +296,7 @@ export class VerifiedPieces implements Disposable {
       if (error instanceof AppError) throw error;
       throw new AppError("conflict", `${describeFsError(error)} during upload`, { cause: error });
     }
-    this.#hash.update(target);
+    this.#hash?.update(target);
     this.#position += target.length;
   }
 

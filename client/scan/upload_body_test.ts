@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import { type Digest, digestOf } from "../../lib/digest.ts";
 import { AppError } from "../../lib/errors.ts";
+import { identityOf } from "./file_cache.ts";
 import { openVerifiedBody, readVerified, VerifiedPieces } from "./upload_body.ts";
 
 async function withFile(content: string, fn: (path: string) => Promise<void>) {
@@ -131,5 +132,51 @@ Deno.test("VerifiedPieces gives a file in pieces from an offset and checks the d
     using pieces = await VerifiedPieces.open(file, 0, buffer);
     await pieces.next(buffer); // not the end yet: nothing to say
     await assert.rejects(pieces.next(buffer), isConflict(/changed \(its bytes now hash to/));
+  });
+});
+
+async function withIdentity(path: string, digest: Digest) {
+  const info = await Deno.stat(path);
+  return { path, digest, size: info.size, info, identity: identityOf(info) };
+}
+
+Deno.test("with the identity from hashing, uploads check the file by stat instead of hashing it again", async () => {
+  const content = "piece by piece\n".repeat(10_000);
+  await withFile(content, async (path) => {
+    const file = await withIdentity(path, digestOf(content));
+    assert.ok(file.identity !== null);
+    assert.equal(new TextDecoder().decode(await readVerified(file)), content);
+    // A resume skips the part sent already with a seek and gives the rest.
+    const buffer = new Uint8Array(40_000);
+    using pieces = await VerifiedPieces.open(file, 12_345, buffer);
+    let text = "";
+    while (pieces.position < file.size) text += new TextDecoder().decode(await pieces.next(buffer));
+    assert.equal(text, content.slice(12_345));
+  });
+});
+
+Deno.test("with the identity from hashing, a file rewritten with the same size is a conflict", async () => {
+  const content = "piece by piece\n".repeat(10_000);
+  await withFile(content, async (path) => {
+    const file = await withIdentity(path, digestOf(content));
+    await new Promise((resolve) => setTimeout(resolve, 5));
+    await Deno.writeTextFile(path, "P" + content.slice(1));
+    await assert.rejects(readVerified(file), isConflict(/was modified after it was hashed/));
+    const buffer = new Uint8Array(100_000);
+    await assert.rejects(
+      VerifiedPieces.open(file, 0, buffer),
+      isConflict(/was modified after it was hashed/),
+    );
+  });
+  await withFile(content, async (path) => {
+    const file = await withIdentity(path, digestOf(content));
+    const buffer = new Uint8Array(100_000);
+    using pieces = await VerifiedPieces.open(file, 0, buffer);
+    await pieces.next(buffer);
+    // Changed after the upload began: the last piece is refused.
+    await new Promise((resolve) => setTimeout(resolve, 5));
+    using handle = await Deno.open(path, { write: true });
+    await handle.write(new TextEncoder().encode("Q"));
+    await assert.rejects(pieces.next(buffer), isConflict(/was modified after it was hashed/));
   });
 });
