@@ -23,5 +23,5 @@ EXPOSE 8000
 HEALTHCHECK --interval=30s --timeout=5s --start-period=10s \
   CMD ["deno", "eval", "const port = Deno.env.get('PUTPLACE_PORT') || Deno.env.get('PORT') || '8000'; const r = await fetch(`http://127.0.0.1:${port}/health`); Deno.exit(r.ok ? 0 : 1)"]
 
-ENTRYPOINT ["deno", "run", "--cached-only", "--allow-net", "--allow-read", "--allow-write", "--allow-env", "--allow-sys", "server/main.ts"]
+ENTRYPOINT ["deno", "run", "--cached-only", "--allow-net", "--allow-read", "--allow-write", "--allow-env", "--allow-sys", "--allow-run", "server/main.ts"]
 CMD ["serve"]

@@ -2,8 +2,15 @@
  * Server ingest through batch registration: file records/s into a real ppserver on the
  * embedded default, `POST /v1/files/batch` with 1,000 files a request and a few requests
  * in flight. Every record is a new file (first scan of a fleet).
+ *
+ * The load generator is this process, and it does little: every request body is built
+ * and encoded before the clock starts, so each request costs it one `fetch` of bytes it
+ * holds. Its own CPU seconds are reported beside the server's (all the server's
+ * processes, with `--workers`), so a run can show the generator was not the limit.
  */
+import process from "node:process";
 import { startPpserver } from "../tests/_servers/ppserver.ts";
+import { treeCpuSeconds } from "../tests/_servers/process_tree.ts";
 
 function batch(first: number, size: number, host: string): string {
   const files = [];
@@ -27,17 +34,22 @@ function batch(first: number, size: number, host: string): string {
 }
 
 export async function batchIngestBench(
-  options: { records?: number; batchSize?: number; inFlight?: number } = {},
-): Promise<Record<string, number>> {
+  options: { records?: number; batchSize?: number; inFlight?: number; workers?: number } = {},
+): Promise<Record<string, number | string>> {
   const records = options.records ?? 200_000;
   const batchSize = options.batchSize ?? 1000;
   const inFlight = options.inFlight ?? 4;
-  await using server = await startPpserver();
-  const bodies: string[] = [];
+  await using server = await startPpserver({
+    workers: options.workers ?? navigator.hardwareConcurrency,
+  });
+  const encoder = new TextEncoder();
+  const bodies: Uint8Array<ArrayBuffer>[] = [];
   for (let first = 0; first < records; first += batchSize) {
-    bodies.push(batch(first, batchSize, "bench-host"));
+    bodies.push(encoder.encode(batch(first, batchSize, "bench-host")));
   }
   let next = 0;
+  const serverCpuBefore = treeCpuSeconds(server.process.pid);
+  const generatorCpuBefore = process.cpuUsage();
   const started = performance.now();
   await Promise.all(Array.from({ length: inFlight }, async () => {
     while (next < bodies.length) {
@@ -54,12 +66,33 @@ export async function batchIngestBench(
     }
   }));
   const seconds = (performance.now() - started) / 1000;
+  const generatorCpu = process.cpuUsage(generatorCpuBefore);
   return {
     records,
     batch_size: batchSize,
     in_flight: inFlight,
+    server_workers: options.workers ?? navigator.hardwareConcurrency,
     records_per_s: Math.round(records / seconds),
+    seconds: Math.round(seconds * 100) / 100,
+    server_cpu_seconds: Math.round((treeCpuSeconds(server.process.pid) - serverCpuBefore) * 100) /
+      100,
+    generator_cpu_seconds: Math.round((generatorCpu.user + generatorCpu.system) / 1e4) / 100,
   };
 }
 
-if (import.meta.main) console.log(await batchIngestBench());
+/** The same ingest with 1 and with 2 server workers (`ppserver serve --workers N`). */
+export async function ingestWorkersBench(options: { records?: number } = {}) {
+  const one = await batchIngestBench({ records: options.records, workers: 1, inFlight: 8 });
+  const two = await batchIngestBench({ records: options.records, workers: 2, inFlight: 8 });
+  return {
+    one_worker: one,
+    two_workers: two,
+    ratio: Math.round(Number(two.records_per_s) / Number(one.records_per_s) * 100) / 100,
+    target_ratio: 1.7,
+  };
+}
+
+if (import.meta.main) {
+  const workers = Deno.args.find((a) => a.startsWith("--workers="))?.split("=")[1];
+  console.log(await batchIngestBench({ workers: workers ? Number(workers) : undefined }));
+}

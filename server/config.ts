@@ -45,6 +45,8 @@ export interface ServerConfig {
   metricsListen: { hostname: string; port: number } | null;
   /** Per API key: requests and request-body bytes a second (null: unlimited). */
   rateLimits: { requestsPerSecond: number | null; bytesPerSecond: number | null };
+  /** Worker processes; null: the default (one per core when allowed). */
+  workers: number | null;
   /** PEM files: serve HTTPS. */
   tls: { certFile: string; keyFile: string } | null;
   /** Log line format; null: text on a terminal, JSON otherwise. */
@@ -301,6 +303,13 @@ export const SETTINGS = {
     help:
       "seconds a request body may pause, or a client may stop reading a response, before the request fails",
   },
+  workers: {
+    env: ["PUTPLACE_WORKERS"],
+    file: "server.workers",
+    schema: wholeNumber(1, 1024),
+    defaultText: "one per core when ppserver may start processes (--allow-run), else 1",
+    help: "worker processes sharing the port (docs/workers.md)",
+  },
   drainTimeoutSeconds: {
     env: ["PUTPLACE_DRAIN_TIMEOUT_SECONDS"],
     file: "server.drain_timeout_seconds",
@@ -425,6 +434,7 @@ export function loadConfig(sources: ConfigSources): Readonly<ServerConfig> {
       requestsPerSecond: values.rateLimitRequests ?? null,
       bytesPerSecond: values.rateLimitBytes ?? null,
     },
+    workers: values.workers ?? null,
     tls: tlsOf(values, sources.cwd),
     logFormat: values.logFormat ?? null,
     logLevel: values.logLevel,

@@ -33,6 +33,8 @@
 export interface ConnectionGuardOptions {
   hostname: string;
   port: number;
+  /** Share the port with other processes (SO_REUSEPORT, see `server/workers.ts`). */
+  reusePort?: boolean;
   /** PEM certificate chain and key: serve TLS (the guard terminates it). */
   tls?: { cert: string; key: string };
   /** Where the HTTP server listens; a function, since it may be restarted. */
@@ -274,8 +276,13 @@ export function openConnectionGuard(options: ConnectionGuardOptions): Connection
       port: options.port,
       cert: options.tls.cert,
       key: options.tls.key,
+      ...(options.reusePort ? { reusePort: true } : {}),
     })
-    : Deno.listen({ hostname: options.hostname, port: options.port });
+    : Deno.listen({
+      hostname: options.hostname,
+      port: options.port,
+      ...(options.reusePort ? { reusePort: true } : {}),
+    });
   const relays = new Set<Relay>();
   let maxConnections = options.maxConnections;
   /** Out of descriptors below the cap: the cap was too high for this process; lower it. */

@@ -20,6 +20,8 @@ export interface ConnectionLimits {
 export interface HttpServerOptions {
   hostname: string;
   port: number;
+  /** Share the port with other processes (SO_REUSEPORT; Linux, needs --unstable-net). */
+  reusePort?: boolean;
   tls?: { cert: string; key: string };
   limits: ConnectionLimits;
   handler: (request: Request) => Response | Promise<Response>;
@@ -158,6 +160,7 @@ export function startHttpServer(options: HttpServerOptions): HttpServer {
     guard = openConnectionGuard({
       hostname: options.hostname,
       port: options.port,
+      reusePort: options.reusePort,
       tls: options.tls,
       upstreamPort: () => inner.addr.port,
       onUpstreamGone: () => {

@@ -15,7 +15,8 @@
  * On disk, in the directory given: `<id>.json` (digest, size, creation time; written
  * atomically, its presence is the upload's existence) and `<id>.part` (the bytes so far;
  * its length is the offset). One append at a time per upload: a second concurrent one is
- * a conflict (an in-process lock, so one ppserver process per directory).
+ * a conflict (an in-process lock, and an exclusive `flock` on the part file for the other
+ * workers of a ppserver with `--workers`, which share this directory).
  */
 import { dirname, join, resolve } from "node:path";
 import { randomBytes } from "node:crypto";
@@ -206,8 +207,10 @@ export class ResumableUploads {
     let hasher = this.#hashers.get(id);
     this.#hashers.delete(id);
     let writer: DirectWriter | undefined;
+    let lock: Disposable | undefined;
     try {
       const record = await this.#read(id, caller);
+      lock = await this.#lockAcross(id);
       const start = (await this.#statPart(id)).size;
       state.durable = start;
       if (offset !== start) {
@@ -251,8 +254,31 @@ export class ResumableUploads {
       return await this.#complete(id, record, hasher);
     } finally {
       await writer?.close().catch(() => {});
+      lock?.[Symbol.dispose]();
       this.#active.delete(id);
     }
+  }
+
+  /**
+   * Holds the upload against the other processes sharing this directory (an exclusive
+   * `flock` on its part file, let go on dispose); `conflict` when one of them holds it.
+   */
+  async #lockAcross(id: string): Promise<Disposable> {
+    let part: Deno.FsFile;
+    try {
+      part = await Deno.open(this.#part(id), { read: true });
+    } catch (error) {
+      if (error instanceof Deno.errors.NotFound) throw noUpload(id);
+      throw unavailable("use the upload", error);
+    }
+    if (!await part.tryLock(true)) {
+      part.close();
+      throw new AppError(
+        "conflict",
+        `Upload "${id}" is being appended to by another request; retry when it ends`,
+      );
+    }
+    return { [Symbol.dispose]: () => part.close() };
   }
 
   /** Removes an upload; `not_found` when there is none, `conflict` while it is appended to. */
@@ -263,6 +289,7 @@ export class ResumableUploads {
     this.#active.set(id, { durable: 0 });
     try {
       await this.#read(id, caller);
+      using _lock = await this.#lockAcross(id);
       await this.#remove(id);
     } finally {
       this.#active.delete(id);

@@ -174,43 +174,47 @@ Deno.test("a request body that stops arriving fails with 408 after the body time
   assert.equal(got.status, 404, "nothing was stored");
 });
 
-Deno.test("SIGTERM drains: an upload in flight completes, new connections are refused, exit 0", async () => {
-  await using server = await startPpserver();
-  const chunk = new Uint8Array(1024 * 1024).fill(7);
-  const chunks = 48;
-  const whole = new Uint8Array(chunk.length * chunks);
-  for (let i = 0; i < chunks; i++) whole.set(chunk, i * chunk.length);
-  const digest = digestOf(whole);
-  let sent = 0;
-  const halfway = Promise.withResolvers<void>();
-  const body = new ReadableStream<Uint8Array>({
-    async pull(controller) {
-      if (sent === chunks) return controller.close();
-      if (sent === chunks / 2) halfway.resolve();
-      if (sent >= chunks / 2) await new Promise((resolve) => setTimeout(resolve, 40));
-      controller.enqueue(chunk);
-      sent++;
-    },
+// With several workers the supervisor forwards SIGTERM and every worker drains.
+for (const workers of [1, 3]) {
+  const named = workers === 1 ? "" : ` (${workers} workers)`;
+  Deno.test(`SIGTERM drains: an upload in flight completes, new connections are refused, exit 0${named}`, async () => {
+    await using server = await startPpserver({ workers });
+    const chunk = new Uint8Array(1024 * 1024).fill(7);
+    const chunks = 48;
+    const whole = new Uint8Array(chunk.length * chunks);
+    for (let i = 0; i < chunks; i++) whole.set(chunk, i * chunk.length);
+    const digest = digestOf(whole);
+    let sent = 0;
+    const halfway = Promise.withResolvers<void>();
+    const body = new ReadableStream<Uint8Array>({
+      async pull(controller) {
+        if (sent === chunks) return controller.close();
+        if (sent === chunks / 2) halfway.resolve();
+        if (sent >= chunks / 2) await new Promise((resolve) => setTimeout(resolve, 40));
+        controller.enqueue(chunk);
+        sent++;
+      },
+    });
+    const upload = fetch(`${server.url}/v1/blobs/${digest}`, {
+      method: "PUT",
+      headers: { "x-api-key": server.adminKey, "content-type": "application/octet-stream" },
+      body,
+    });
+    await halfway.promise;
+    server.process.kill("SIGTERM");
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    await assert.rejects(
+      Deno.connect({ hostname: "127.0.0.1", port: portOf(server.url) }).then((c) => c.close()),
+      "the listener is closed at once",
+    );
+    const response = await upload;
+    assert.ok(response.ok, `the upload in flight finished: ${response.status}`);
+    await response.body?.cancel();
+    assert.ok(sent === chunks, "every byte was sent after SIGTERM");
+    const status = await server.stop();
+    assert.equal(status.code, 0);
+    assert.match(server.output(), /every request in flight finished/);
+    const stored = await Deno.readFile(`${server.dataDir}/blobs/${digest.slice(0, 2)}/${digest}`);
+    assert.equal(digestOf(stored), digest);
   });
-  const upload = fetch(`${server.url}/v1/blobs/${digest}`, {
-    method: "PUT",
-    headers: { "x-api-key": server.adminKey, "content-type": "application/octet-stream" },
-    body,
-  });
-  await halfway.promise;
-  server.process.kill("SIGTERM");
-  await new Promise((resolve) => setTimeout(resolve, 200));
-  await assert.rejects(
-    Deno.connect({ hostname: "127.0.0.1", port: portOf(server.url) }).then((c) => c.close()),
-    "the listener is closed at once",
-  );
-  const response = await upload;
-  assert.ok(response.ok, `the upload in flight finished: ${response.status}`);
-  await response.body?.cancel();
-  assert.ok(sent === chunks, "every byte was sent after SIGTERM");
-  const status = await server.stop();
-  assert.equal(status.code, 0);
-  assert.match(server.output(), /every request in flight finished/);
-  const stored = await Deno.readFile(`${server.dataDir}/blobs/${digest.slice(0, 2)}/${digest}`);
-  assert.equal(digestOf(stored), digest);
-});
+}

@@ -6,7 +6,7 @@ import type { ApiKeyStore } from "../../lib/metadata_store/mod.ts";
 import { settingsHelp } from "../../lib/settings/mod.ts";
 import { VERSION } from "../../lib/version.ts";
 import { createApp } from "../app.ts";
-import { loadConfig, processSources, SETTINGS } from "../config.ts";
+import { loadConfig, processSources, type ServerConfig, SETTINGS } from "../config.ts";
 import { defaultMaxConnections, probeFreeDescriptors } from "../connection_guard.ts";
 import { startHttpServer } from "../http_server.ts";
 import { createRateLimiter } from "../rate_limits.ts";
@@ -15,6 +15,7 @@ import { observeRequest } from "../middleware/observe_request.ts";
 import { createServerMetrics, isUploadRoute } from "../metrics.ts";
 import { openStores } from "../stores.ts";
 import { openResumableUploads, startSweeping } from "../resumable_uploads.ts";
+import { defaultWorkers, maySpawnWorkers, superviseWorkers, workerIdentity } from "../workers.ts";
 import type { Command } from "./command.ts";
 
 /** Command-line options and the setting each one overrides. */
@@ -27,6 +28,7 @@ const FLAGS = {
   "tls-key": "PUTPLACE_TLS_KEY",
   "log-format": "PUTPLACE_LOG_FORMAT",
   "log-level": "PUTPLACE_LOG_LEVEL",
+  workers: "PUTPLACE_WORKERS",
 } as const;
 
 export const serveCommand: Command = {
@@ -49,6 +51,8 @@ Options (override the settings below):
   --tls-key FILE       PEM private key of the certificate
   --log-format FORMAT  text or json (default: text on a terminal, json otherwise)
   --log-level LEVEL    debug, info (default: one line per request), warn or error
+  --workers N          worker processes sharing the port (default: one per core when
+                       allowed to start processes, --allow-run; else 1)
   -h, --help           this help
 
 Settings: environment variables, else [section] key in ppserver.toml (found at
@@ -57,7 +61,8 @@ $PUTPLACE_CONFIG, ./ppserver.toml, ~/.config/putplace/ppserver.toml or
 ${settingsHelp(SETTINGS)}
 
 SIGINT or SIGTERM stops accepting connections, lets requests in flight finish (up to the
-drain timeout), closes the stores and exits 0.`,
+drain timeout), closes the stores and exits 0. With several workers, a supervisor process
+forwards the signal to every worker and starts again a worker that dies (docs/workers.md).`,
   async run(args) {
     const { values } = parseArgs({
       args,
@@ -81,6 +86,11 @@ drain timeout), closes the stores and exits 0.`,
       cert: readPem(config.tls.certFile, "certificate"),
       key: readPem(config.tls.keyFile, "key"),
     };
+    const worker = workerIdentity(sources.env);
+    if (worker === null) {
+      const count = config.workers ?? (maySpawnWorkers() ? defaultWorkers() : 1);
+      if (count > 1) return await supervise(config, count, args, logger);
+    }
     await using opened = await openStores(config);
     using metrics = createServerMetrics();
     const stores = metrics.countStoreErrors(opened);
@@ -91,7 +101,8 @@ drain timeout), closes the stores and exits 0.`,
       expirySeconds: config.uploadExpirySeconds,
       maxUploadBytes: config.limits.maxUploadBytes,
     });
-    const stopSweeping = startSweeping(
+    // With several workers, worker 0 alone sweeps.
+    const stopSweeping = worker !== null && worker.index > 0 ? () => {} : startSweeping(
       uploads,
       (error) =>
         logger.log("error", "Sweeping expired uploads failed", {
@@ -114,6 +125,7 @@ drain timeout), closes the stores and exits 0.`,
     const server = startHttpServer({
       hostname: config.host,
       port: config.port,
+      reusePort: worker !== null,
       tls: tls ?? undefined,
       limits: {
         maxConnections,
@@ -130,8 +142,11 @@ drain timeout), closes the stores and exits 0.`,
       onInFlight: metrics.inFlight,
       log: (level, message, fields) => logger.log(level, message, fields),
     });
-    const metricsServer = config.metricsListen &&
-      Deno.serve({ ...config.metricsListen, onListen: () => {} }, async (request) => {
+    // The metrics address is not shared: with several workers, worker 0 serves it (and its
+    // figures are that worker's; scrape /metrics on the main port for the others).
+    const servesMetrics = worker === null || worker.index === 0;
+    const metricsServer = servesMetrics && config.metricsListen !== null
+      ? Deno.serve({ ...config.metricsListen, onListen: () => {} }, async (request) => {
         if (new URL(request.url).pathname !== "/metrics" || request.method !== "GET") {
           return Response.json(
             {
@@ -145,16 +160,20 @@ drain timeout), closes the stores and exits 0.`,
         }
         const { contentType, body } = await metrics.render();
         return new Response(body, { headers: { "content-type": contentType } });
-      });
+      })
+      : null;
     if (metricsServer) {
       console.log(
         `PutPlace metrics on http://${metricsServer.addr.hostname}:${metricsServer.addr.port}/metrics`,
       );
     }
-    // After binding: a start that fails (say, the port is taken) creates no key.
-    await bootstrapAdminKey(stores.metadata.apiKeys);
+    // After binding: a start that fails (say, the port is taken) creates no key. A worker's
+    // supervisor made it before starting the workers.
+    if (worker === null) await bootstrapAdminKey(stores.metadata.apiKeys);
     console.log(
-      `PutPlace ${VERSION} listening on ${server.scheme}://${server.addr.hostname}:${server.addr.port} ` +
+      `PutPlace ${VERSION}${
+        worker === null ? "" : ` worker ${worker.index + 1} of ${worker.total}`
+      } listening on ${server.scheme}://${server.addr.hostname}:${server.addr.port} ` +
         `(metadata: ${stores.metadata.kind}, blobs: ${stores.blobs.kind}, data: ${config.dataDir}, ` +
         `at most ${maxConnections} connections)`,
     );
@@ -164,6 +183,16 @@ drain timeout), closes the stores and exits 0.`,
     const onSigterm = () => stopped.resolve("SIGTERM");
     Deno.addSignalListener("SIGINT", onSigint);
     Deno.addSignalListener("SIGTERM", onSigterm);
+    if (worker !== null) {
+      // A worker whose supervisor is gone (killed) is adopted by another parent: it drains
+      // and exits rather than keep the port as an orphan.
+      const parent = Deno.ppid;
+      const watch = setInterval(() => {
+        if (Deno.ppid !== parent) stopped.resolve("SIGTERM");
+      }, 1000);
+      Deno.unrefTimer(watch);
+      stopped.promise.then(() => clearInterval(watch));
+    }
     const signal = await stopped.promise;
     logger.log("info", "Stopping: no new connections; finishing requests in flight", {
       signal,
@@ -184,6 +213,46 @@ drain timeout), closes the stores and exits 0.`,
     return 0;
   },
 };
+
+/**
+ * The supervisor of `count` workers: migrates the stores and makes the bootstrap key once
+ * (before any worker opens them), checks the address is free and picks the port when it
+ * is 0, then runs the workers until SIGTERM or SIGINT.
+ */
+async function supervise(
+  config: ServerConfig,
+  count: number,
+  args: string[],
+  logger: Logger,
+): Promise<number> {
+  if (!maySpawnWorkers()) {
+    throw new AppError(
+      "invalid_input",
+      `${count} workers need permission to start processes (--allow-run); use --workers 1`,
+    );
+  }
+  const probe = Deno.listen({ hostname: config.host, port: config.port });
+  const port = probe.addr.port;
+  probe.close();
+  {
+    await using stores = await openStores(config);
+    await bootstrapAdminKey(stores.metadata.apiKeys);
+  }
+  console.log(
+    `PutPlace ${VERSION} starting ${count} workers on ${config.tls ? "https" : "http"}://` +
+      `${config.host}:${port} (data: ${config.dataDir})`,
+  );
+  const stopped = Promise.withResolvers<Deno.Signal>();
+  Deno.addSignalListener("SIGINT", () => stopped.resolve("SIGINT"));
+  Deno.addSignalListener("SIGTERM", () => stopped.resolve("SIGTERM"));
+  return await superviseWorkers({
+    count,
+    serveArgs: args,
+    port,
+    log: (level, message, fields) => logger.log(level, message, fields),
+    stop: stopped.promise,
+  });
+}
 
 function readPem(path: string, what: string): string {
   try {

@@ -3,6 +3,7 @@
  * data directory, and reads the bootstrap admin key it prints at first start.
  */
 import { fileURLToPath } from "node:url";
+import { processTree } from "./process_tree.ts";
 
 const MAIN = fileURLToPath(new URL("../../server/main.ts", import.meta.url));
 
@@ -15,8 +16,10 @@ export interface RunningPpserver extends AsyncDisposable {
   output(): string;
   /** SIGTERM and wait. */
   stop(): Promise<Deno.CommandStatus>;
-  /** SIGKILL and wait: a crash. */
+  /** SIGKILL (the supervisor and every worker) and wait: a crash. */
   kill(): Promise<Deno.CommandStatus>;
+  /** The pids of the worker processes (none with one worker: the process serves itself). */
+  workerPids(): number[];
 }
 
 export interface PpserverOptions {
@@ -25,6 +28,11 @@ export interface PpserverOptions {
   adminKey?: string;
   env?: Record<string, string>;
   args?: string[];
+  /**
+   * `--workers N` (default 1 here, so that a test states when it wants several; the
+   * process tests run their suite with 1 and with 3).
+   */
+  workers?: number;
   /** A command that runs the server, such as `["prlimit", "--nofile=160:160", "--"]`. */
   launcher?: string[];
   /** Listen on this port (a restart on the port of an earlier run); default any free one. */
@@ -45,6 +53,7 @@ export async function startPpserver(options: PpserverOptions = {}): Promise<Runn
       "--allow-write",
       "--allow-env",
       "--allow-sys",
+      "--allow-run",
       MAIN,
       "serve",
       "--host",
@@ -53,6 +62,8 @@ export async function startPpserver(options: PpserverOptions = {}): Promise<Runn
       String(options.port ?? 0),
       "--data-dir",
       dataDir,
+      "--workers",
+      String(options.workers ?? 1),
       ...(options.args ?? []),
     ],
     env: { NO_COLOR: "1", ...options.env },
@@ -118,7 +129,16 @@ export async function startPpserver(options: PpserverOptions = {}): Promise<Runn
     process,
     output: () => text,
     stop: () => end("SIGTERM"),
-    kill: () => end("SIGKILL"),
+    kill: () => {
+      // Workers first: their supervisor would start them again.
+      for (const pid of processTree(process.pid).filter((pid) => pid !== process.pid)) {
+        try {
+          Deno.kill(pid, "SIGKILL");
+        } catch { /* gone */ }
+      }
+      return end("SIGKILL");
+    },
+    workerPids: () => processTree(process.pid).filter((pid) => pid !== process.pid),
     async [Symbol.asyncDispose]() {
       await end("SIGTERM");
       if (ownDir) await Deno.remove(dataDir, { recursive: true }).catch(() => {});
