@@ -13,7 +13,8 @@ const ROOT = fileURLToPath(new URL("..", import.meta.url));
 const DIST = join(ROOT, "dist");
 const PERMISSIONS = ["--allow-net", "--allow-read", "--allow-write", "--allow-env", "--allow-sys"];
 const BINARIES = [
-  { name: "ppserver", entry: "server/main.ts", flags: [] as string[] },
+  // Workers (docs/workers.md): the executable starts copies of itself that share the port.
+  { name: "ppserver", entry: "server/main.ts", flags: ["--allow-run", "--unstable-net"] },
   // The hash workers are loaded by URL at run time: include their module.
   {
     name: "ppclient",
