@@ -12,6 +12,9 @@
  *     distinct files, a real server, the full /v1 pipeline: walk, cache, hash,
  *     registration batches, blob batches).
  *
+ * The scans run against the server's default worker count (one per core); the large-file
+ * and RSS runs against one process, whose peak RSS is the server's.
+ *
  * MB = 10^6 bytes. Each figure comes with the load average when it was taken (the
  * machine may be shared). Peak RSS is read from /proc/<pid>/status every 50 ms.
  */
@@ -147,7 +150,10 @@ export async function scanBench(options: { files?: number } = {}) {
     const tree = `${dir}/tree`;
     const bytes = await buildScanTree(tree, files);
     await ageFiles();
-    await using server = await startPpserver({ dataDir: `${dir}/server` });
+    await using server = await startPpserver({
+      dataDir: `${dir}/server`,
+      workers: navigator.hardwareConcurrency,
+    });
     const cache = `${dir}/cache`;
 
     const firstLoad = loadAverage();

@@ -55,7 +55,10 @@ export async function resticBench(options: { files?: number } = {}) {
     const resticFirst = await timed("restic", ["backup", "--quiet", tree], env);
     const resticRescan = await timed("restic", ["backup", "--quiet", tree], env);
 
-    await using server = await startPpserver({ dataDir: `${dir}/server` });
+    await using server = await startPpserver({
+      dataDir: `${dir}/server`,
+      workers: navigator.hardwareConcurrency,
+    });
     const args = [
       "scan",
       tree,
