@@ -11,6 +11,7 @@ import { largeFileBench, loadAverage, rssFlatnessBench, scanBench } from "./clie
 import { batchIngestBench, ingestWorkersBench } from "./batch_ingest_bench.ts";
 import { fleetBench } from "./fleet_bench.ts";
 import { resticBench } from "./restic_bench.ts";
+import { hashPoolBench } from "./hash_pool_bench.ts";
 import { putFileBench } from "./put_file_bench.ts";
 import { diskWriteReference } from "./disk_reference.ts";
 import { queryBench } from "./query_bench.ts";
@@ -54,6 +55,7 @@ const SECTIONS: Record<string, () => Promise<Figures>> = {
   fleet: () => fleetBench(quick ? { hosts: 2, filesPerHost: 500 } : {}),
   ingest_workers: () => ingestWorkersBench({ records: quick ? 20_000 : 200_000 }),
   restic: () => resticBench({ files: quick ? 2000 : 100_000 }),
+  hash_pool: () => hashPoolBench({ files: quick ? 5000 : 50_000 }),
 };
 
 const results: Record<string, Figures> = {};
@@ -326,6 +328,15 @@ function markdown(machine: string, when: string, r: Record<string, Figures>): st
           ? undefined
           : num("restic.first_ratio")! >= 1.0 && num("restic.rescan_ratio")! >= 1.5,
       ),
+    ],
+    [
+      `12. Client hashing of ${n("hash_pool.files")} small files, no server`,
+      `${n("hash_pool.workers_files_per_s")} files/s with ${n("hash_pool.workers")} hash workers`,
+      `main thread alone: ${n("hash_pool.main_thread_files_per_s")} files/s; one worker: ${
+        n("hash_pool.one_worker_files_per_s")
+      } files/s`,
+      "",
+      "",
     ],
   ];
   const table = [
