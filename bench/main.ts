@@ -15,6 +15,7 @@ import { hashPoolBench } from "./hash_pool_bench.ts";
 import { putFileBench } from "./put_file_bench.ts";
 import { diskWriteReference } from "./disk_reference.ts";
 import { queryBench } from "./query_bench.ts";
+import { watchBench } from "./watch_bench.ts";
 
 type Figures = Record<string, unknown>;
 
@@ -26,6 +27,12 @@ const { values } = parseArgs({
     output: { type: "string", default: "BENCHMARKS.md" },
     // Records of the generated inventory of the query section (the issue's: 10 million).
     "query-records": { type: "string" },
+    // The watch section's sizes (the issue's: a burst of 10,000 files, a 30 s trickle, RSS
+    // watching 1,000,000 files beside 100,000).
+    "watch-burst": { type: "string" },
+    "watch-trickle-seconds": { type: "string" },
+    "watch-files": { type: "string" },
+    "watch-small-files": { type: "string" },
   },
 });
 const quick = values.quick;
@@ -56,7 +63,24 @@ const SECTIONS: Record<string, () => Promise<Figures>> = {
   ingest_workers: () => ingestWorkersBench({ records: quick ? 20_000 : 200_000 }),
   restic: () => resticBench({ files: quick ? 2000 : 100_000 }),
   hash_pool: () => hashPoolBench({ files: quick ? 5000 : 50_000 }),
+  watch: () =>
+    watchBench({
+      burst: flagNumber("watch-burst") ?? (quick ? 500 : 10_000),
+      trickleSeconds: flagNumber("watch-trickle-seconds") ?? (quick ? 3 : 30),
+      files: flagNumber("watch-files") ?? (quick ? 20_000 : 1_000_000),
+      smallFiles: flagNumber("watch-small-files"),
+    }),
 };
+
+function flagNumber(name: keyof typeof values): number | undefined {
+  const text = values[name];
+  if (text === undefined) return undefined;
+  const value = Number(text);
+  if (typeof text !== "string" || !Number.isInteger(value) || value < 1) {
+    throw new Error(`--${name} "${text}" is not a positive whole number`);
+  }
+  return value;
+}
 
 const results: Record<string, Figures> = {};
 for (const [name, run] of Object.entries(SECTIONS)) {
@@ -88,9 +112,13 @@ console.log(JSON.stringify(results, null, 2));
 function rssRuns(runs: unknown): string {
   if (!Array.isArray(runs)) return "not run";
   return runs.map((run: Record<string, number>) =>
-    `${run.files.toLocaleString("en-US")} files: ${run.client_peak_rss_mib} MiB at ${
-      run.files_per_s.toLocaleString("en-US")
-    } files/s`
+    run.watching_rss_mib !== undefined
+      ? `${
+        run.files.toLocaleString("en-US")
+      } files: ${run.watching_rss_mib} MiB watching, ${run.peak_rss_mib} MiB peak`
+      : `${run.files.toLocaleString("en-US")} files: ${run.client_peak_rss_mib} MiB at ${
+        run.files_per_s.toLocaleString("en-US")
+      } files/s`
   ).join("; ");
 }
 
@@ -336,6 +364,27 @@ function markdown(machine: string, when: string, r: Record<string, Figures>): st
         n("hash_pool.one_worker_files_per_s")
       } files/s`,
       "",
+      "",
+    ],
+    [
+      `13a. watch: close to registration, burst of ${n("watch.burst_files")} files`,
+      `p50 ${n("watch.burst.p50_ms")} ms, p99 ${n("watch.burst.p99_ms")} ms`,
+      `written in ${n("watch.burst_write_seconds")} s; server time of the "added" change`,
+      "within seconds",
+      "",
+    ],
+    [
+      `13b. watch: close to registration, trickle (a file every ${n("watch.trickle_every_ms")} ms)`,
+      `p50 ${n("watch.trickle.p50_ms")} ms, p99 ${n("watch.trickle.p99_ms")} ms`,
+      `${n("watch.trickle_files")} files; a burst is held until 1 s quiet, at most 30 s`,
+      "within seconds",
+      "",
+    ],
+    [
+      "13c. watch: watcher RSS, large vs small tree",
+      `watching: ratio ${n("watch.rss_watching_ratio")}; peak: ratio ${n("watch.rss_peak_ratio")}`,
+      rssRuns(get("watch.rss")),
+      "bounded",
       "",
     ],
   ];
