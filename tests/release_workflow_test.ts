@@ -2,6 +2,7 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
+import { z } from "zod";
 
 const ROOT = fileURLToPath(new URL("..", import.meta.url));
 const cache = Deno.env.get("PUTPLACE_CI_CACHE") ??
@@ -32,6 +33,7 @@ Deno.test({
 Deno.test("the release workflow builds with the task this repository tests", async () => {
   const workflow = await Deno.readTextFile(join(ROOT, ".github", "workflows", "release.yml"));
   assert.match(workflow, /run: deno task release/);
-  const tasks = JSON.parse(await Deno.readTextFile(join(ROOT, "deno.json"))).tasks;
-  assert.match(tasks.release, /deploy\/compile\.ts --release/);
+  const tasks = z.object({ tasks: z.object({ release: z.object({ command: z.string() }) }) })
+    .parse(JSON.parse(await Deno.readTextFile(join(ROOT, "deno.json")))).tasks;
+  assert.match(tasks.release.command, /deploy\/compile\.ts --release/);
 });
