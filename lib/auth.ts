@@ -1,5 +1,6 @@
 /** API key material: generation, hashing for storage, constant-time comparison. */
 import { createHash, randomBytes, timingSafeEqual } from "node:crypto";
+import { DIGEST_PATTERN } from "./digest.ts";
 import type { ApiKeyRecord } from "./models/api_key.ts";
 import type { ApiKeyStore, NewApiKey } from "./metadata_store/mod.ts";
 
@@ -20,8 +21,9 @@ export function constantTimeEqual(a: string, b: string): boolean {
   return timingSafeEqual(left, right);
 }
 
+/** A key has a digest's shape (64 lowercase hex characters), so it shares its pattern. */
 export function looksLikeApiKey(value: string): boolean {
-  return /^[0-9a-f]{64}$/.test(value);
+  return DIGEST_PATTERN.test(value);
 }
 
 /** Creates a key; the returned `key` is the only place it ever exists in clear. */

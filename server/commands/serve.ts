@@ -36,8 +36,8 @@ export const serveCommand: Command = {
   summary: "run the PutPlace server (the default command)",
   help: `Usage: ppserver serve [--host HOST] [--port PORT] [--data-dir DIR] [OPTIONS]
 
-Runs the PutPlace HTTP server. With no settings it listens on 127.0.0.1:8000 and keeps
-everything under ./putplace-data: metadata in SQLite, blobs as files.
+Runs the PutPlace HTTP server. With no settings it listens on ${SETTINGS.host.default}:${SETTINGS.port.default} and keeps
+everything under ${SETTINGS.dataDir.defaultText}: metadata in SQLite, blobs as files.
 
 On the first start with no API keys at all it creates one admin key and prints it once;
 make more with "ppserver create-key" or POST /api_keys.

@@ -12,6 +12,7 @@ import type { Collection, Document, Filter } from "mongodb";
 import { ObjectId } from "mongodb";
 import { z } from "zod";
 import { type Digest, EMPTY_DIGEST } from "../../digest.ts";
+import { isId } from "../../ids.ts";
 import type { FileRecord } from "../../models/file.ts";
 import { regexLiteral } from "../../path_glob.ts";
 import { decodeCursor, encodeCursor, pageOf } from "../cursor.ts";
@@ -241,7 +242,7 @@ export class MongoInventoryQueries implements InventoryQueries {
         : decodeCursor("locations", page.cursor, z.tuple([bit, text, text]));
       const items: { file: FileRecord; first: 0 | 1 }[] = [];
       let epoch: FileRecord | null = null;
-      if (epochId !== null && /^[0-9a-f]{24}$/.test(epochId)) {
+      if (epochId !== null && isId(epochId)) {
         const document = await this.files.findOne(
           { _id: { $in: [new ObjectId(epochId), epochId] }, sha256: digest, ...LIVE },
           { projection: WITHOUT_HISTORY },
@@ -660,7 +661,7 @@ function afterFile([hostname, filepath]: [string, string]): Filter<IdDocument> {
 }
 
 function idValue(id: string): ObjectId | string {
-  return /^[0-9a-f]{24}$/.test(id) ? new ObjectId(id) : id;
+  return isId(id) ? new ObjectId(id) : id;
 }
 
 function compareKeys(a: readonly string[], b: readonly string[]): number {
