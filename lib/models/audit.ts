@@ -1,7 +1,7 @@
 /**
  * Audit records: what an admin removed, when, with which key. Written by every removal
- * (`lib/removal.ts`) before it answers, kept by the metadata store, listed by
- * `GET /v1/audit`; never changed or removed through the API.
+ * (`removeHost` and `purgeBlob` in `lib/dedup.ts`) before it answers, kept by the metadata
+ * store, listed by `GET /v1/audit`; never changed or removed through the API.
  */
 import { z } from "zod";
 
