@@ -11,6 +11,7 @@ import { homedir } from "node:os";
 import { resolve } from "node:path";
 import { z } from "zod";
 import { AppError, short } from "../../lib/errors.ts";
+import { defaultShown, type Setting, type SettingsTable } from "../../lib/settings/mod.ts";
 import { parseDuration } from "../http/outage.ts";
 import { parseFlags } from "./args.ts";
 import { parseConfigFile } from "./config_file.ts";
@@ -72,32 +73,130 @@ export const SCAN_FLAGS = {
 
 type Raw = string | boolean;
 
-/** Each setting: its config-file key (also its flag name), environment variables, help. */
+const bool = z.union([z.boolean(), z.stringbool()]);
+const text = z.string().trim().min(1);
+const list = z.array(text);
+
+/**
+ * Every client setting, written once: its environment variables, how its text form is
+ * checked, its default and its help. The key is also the flag name and the `ppclient.conf`
+ * key. A default is in the text form a flag would give (it passes the same schema); a
+ * derived one (`defaultText`) is computed in `DERIVED`.
+ */
 const SETTINGS = {
-  url: { env: ["PUTPLACE_URL"], help: `server base URL or classic .../put_file URL` },
-  "api-key": { env: ["PUTPLACE_API_KEY"], help: "API key sent as X-API-Key" },
-  hostname: { env: [], help: "host name reported with each file (default: system)" },
-  ip: { env: [], help: "IP address reported with each file (default: first non-loopback IPv4)" },
-  path: { env: [], help: "path to scan (repeatable; used when none is given)" },
-  exclude: { env: [], help: "exclude pattern (repeatable; adds up across sources)" },
-  "dry-run": { env: [], help: "hash and count, send nothing" },
-  verbose: { env: [], help: "one line per file" },
-  quiet: { env: [], help: "no progress and no summary; problems still go to stderr" },
-  json: { env: [], help: "summary as JSON on stdout" },
-  jobs: { env: ["PPCLIENT_JOBS"], help: "files in flight (default from the core count)" },
-  retries: { env: [], help: "retries per request on 500 and 429 answers (default 4)" },
+  url: {
+    env: ["PUTPLACE_URL"],
+    schema: z.string().trim().transform((value, ctx) => {
+      const base = baseUrlOf(value);
+      if (base === null) {
+        ctx.addIssue({ code: "custom", message: "Expected an http:// or https:// URL" });
+        return z.NEVER;
+      }
+      if (/\/v1$/.test(base)) {
+        ctx.addIssue({
+          code: "custom",
+          message: `"${short(value, 200)}" ends in /v1: give the server's base URL, ` +
+            `"${base.slice(0, -3)}" (ppclient finds /v1 itself)`,
+        });
+        return z.NEVER;
+      }
+      return base;
+    }),
+    default: DEFAULT_URL,
+    help: "server base URL or classic .../put_file URL",
+  },
+  "api-key": {
+    env: ["PUTPLACE_API_KEY"],
+    schema: text.nullable(),
+    default: null,
+    defaultText: "none",
+    help: "API key sent as X-API-Key",
+  },
+  hostname: {
+    env: [],
+    schema: text.max(255),
+    defaultText: "the system's",
+    help: "host name reported with each file",
+  },
+  ip: {
+    env: [],
+    schema: z.string().trim().max(64),
+    defaultText: "the first non-loopback IPv4",
+    help: "IP address reported with each file",
+  },
+  path: {
+    env: [],
+    schema: list,
+    default: [],
+    defaultText: "none",
+    help: "path to scan (repeatable; used when none is given)",
+  },
+  exclude: {
+    env: [],
+    schema: list,
+    default: [],
+    defaultText: "none",
+    help: "exclude pattern (repeatable; adds up across sources)",
+  },
+  "dry-run": { env: [], schema: bool, default: false, help: "hash and count, send nothing" },
+  verbose: { env: [], schema: bool, default: false, help: "one line per file" },
+  quiet: {
+    env: [],
+    schema: bool,
+    default: false,
+    help: "no progress and no summary; problems still go to stderr",
+  },
+  json: { env: [], schema: bool, default: false, help: "summary as JSON on stdout" },
+  jobs: {
+    env: ["PPCLIENT_JOBS"],
+    schema: z.coerce.number().int().min(1).max(256),
+    defaultText: "from the core count",
+    help: "files in flight",
+  },
+  retries: {
+    env: [],
+    schema: z.coerce.number().int().min(0).max(20),
+    default: "4",
+    help: "retries per request on 500 and 429 answers",
+  },
   "retry-for": {
     env: ["PPCLIENT_RETRY_FOR"],
-    help: "how long to wait out an unreachable server, e.g. 90s, 5m, 1h (default 5m)",
+    schema: z.string().trim().transform((value, ctx) => {
+      const ms = parseDuration(value);
+      if (ms === null || ms > 7 * 24 * 3_600_000) {
+        ctx.addIssue({ code: "custom", message: "Expected a duration such as 90s, 5m or 1h" });
+        return z.NEVER;
+      }
+      return ms;
+    }),
+    default: "5m",
+    help: "how long to wait out an unreachable server, e.g. 90s, 5m, 1h",
   },
-  "follow-symlinks": { env: [], help: "follow symbolic links (loops are detected)" },
-  "one-file-system": { env: [], help: "do not cross into other file systems" },
+  "follow-symlinks": {
+    env: [],
+    schema: bool,
+    default: false,
+    help: "follow symbolic links (loops are detected)",
+  },
+  "one-file-system": {
+    env: [],
+    schema: bool,
+    default: false,
+    help: "do not cross into other file systems",
+  },
   cache: {
     env: ["PPCLIENT_CACHE"],
-    help: "scan cache directory (default $XDG_CACHE_HOME/putplace or ~/.cache/putplace)",
+    schema: text,
+    defaultText: "$XDG_CACHE_HOME/putplace or ~/.cache/putplace",
+    help: "scan cache directory",
   },
-  full: { env: [], help: "read and send every file, ignoring the scan cache (which is refreshed)" },
-} as const satisfies Record<string, { env: readonly string[]; help: string }>;
+  full: {
+    env: [],
+    schema: bool,
+    default: false,
+    help: "read and send every file, ignoring the scan cache (which is refreshed)",
+  },
+} satisfies SettingsTable;
 
 type SettingKey = keyof typeof SETTINGS;
 /** Environment variables read for defaults, not settings of their own. */
@@ -108,51 +207,12 @@ function isSettingKey(key: string): key is SettingKey {
   return Object.hasOwn(SETTINGS, key);
 }
 
-const bool = z.union([z.boolean(), z.stringbool()]);
-const text = z.string().trim().min(1);
-
-/** The one schema every merged configuration passes. */
-const configSchema = z.object({
-  path: z.array(text),
-  exclude: z.array(text),
-  url: z.string().trim().transform((value, ctx) => {
-    const base = baseUrlOf(value);
-    if (base === null) {
-      ctx.addIssue({ code: "custom", message: "Expected an http:// or https:// URL" });
-      return z.NEVER;
-    }
-    if (/\/v1$/.test(base)) {
-      ctx.addIssue({
-        code: "custom",
-        message: `"${short(value, 200)}" ends in /v1: give the server's base URL, ` +
-          `"${base.slice(0, -3)}" (ppclient finds /v1 itself)`,
-      });
-      return z.NEVER;
-    }
-    return base;
-  }),
-  "api-key": text.nullable(),
-  hostname: text.max(255),
-  ip: z.string().trim().max(64),
-  "dry-run": bool,
-  verbose: bool,
-  quiet: bool,
-  json: bool,
-  jobs: z.coerce.number().int().min(1).max(256),
-  retries: z.coerce.number().int().min(0).max(20),
-  "retry-for": z.string().trim().transform((value, ctx) => {
-    const ms = parseDuration(value);
-    if (ms === null || ms > 7 * 24 * 3_600_000) {
-      ctx.addIssue({ code: "custom", message: "Expected a duration such as 90s, 5m or 1h" });
-      return z.NEVER;
-    }
-    return ms;
-  }),
-  "follow-symlinks": bool,
-  "one-file-system": bool,
-  cache: text,
-  full: bool,
-}).strict();
+/** The one schema every merged configuration passes, made of the settings' own schemas. */
+const configSchema = z.object(
+  Object.fromEntries(Object.entries(SETTINGS).map(([key, s]) => [key, s.schema])) as {
+    [K in SettingKey]: typeof SETTINGS[K]["schema"];
+  },
+).strict();
 
 /** Where configuration comes from; `processSources()` gives the real ones. */
 export interface ConfigSources {
@@ -336,37 +396,23 @@ export function loadConfig(
   });
 }
 
+/** The defaults that depend on this machine (their help shows `defaultText`). */
+const DERIVED: Partial<Record<SettingKey, (sources: ConfigSources) => string>> = {
+  hostname: (sources) => sources.hostname(),
+  ip: (sources) => sources.ipAddress(),
+  jobs: (sources) => String(defaultJobs(sources.cores)),
+  cache: (sources) => defaultCacheDir(sources),
+};
+
 function defaultOf(key: SettingKey, sources: ConfigSources): Raw | Raw[] | null {
-  switch (key) {
-    case "url":
-      return DEFAULT_URL;
-    case "api-key":
-      return null;
-    case "hostname":
-      return sources.hostname();
-    case "ip":
-      return sources.ipAddress();
-    case "path":
-    case "exclude":
-      return [];
-    case "jobs":
-      return String(defaultJobs(sources.cores));
-    case "retries":
-      return "4";
-    case "retry-for":
-      return "5m";
-    case "cache":
-      return defaultCacheDir(sources);
-    case "full":
-    case "dry-run":
-    case "verbose":
-    case "quiet":
-    case "json":
-    case "follow-symlinks":
-    case "one-file-system":
-      return false;
-  }
+  const derive = DERIVED[key];
+  if (derive !== undefined) return derive(sources);
+  const setting: Setting = SETTINGS[key];
+  return rawDefault.parse(setting.default);
 }
+
+/** A default in text form (a setting with neither this nor a `DERIVED` entry fails here). */
+const rawDefault = z.union([z.string(), z.boolean(), z.array(z.string()), z.null()]);
 
 /** `$XDG_CACHE_HOME/putplace` (when absolute), else `~/.cache/putplace`. */
 export function defaultCacheDir(sources: ConfigSources): string {
@@ -405,10 +451,17 @@ export function baseUrlOf(value: string): string | null {
   return `${url.origin}${path}`;
 }
 
-/** The settings table for `ppclient --help`. */
+/** The settings table for `ppclient --help`, generated from `SETTINGS`. */
 export function settingsHelp(): string {
-  return Object.entries(SETTINGS).map(([key, s]) => {
-    const env = s.env.length > 0 ? ` (env ${s.env.join(", ")})` : "";
-    return `  ${key.padEnd(16)} ${s.help}${env}`;
+  return Object.entries(SETTINGS).map(([key, s]: [string, Setting]) => {
+    const shown = defaultShown(s);
+    const notes = [
+      ...(shown === undefined ? [] : [`default ${shown}`]),
+      ...(s.env.length > 0 ? [`env ${s.env.join(", ")}`] : []),
+    ];
+    const line = `  ${key.padEnd(16)} ${s.help}`;
+    if (notes.length === 0) return line;
+    const oneLine = `${line} (${notes.join("; ")})`;
+    return oneLine.length <= 90 ? oneLine : `${line}\n${"".padEnd(19)}(${notes.join("; ")})`;
   }).join("\n");
 }

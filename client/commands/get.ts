@@ -41,7 +41,7 @@ Options:
   -k, --api-key KEY        API key (or PUTPLACE_API_KEY); read scope is enough
       --retries N          retries on 500 and 429 answers; a download that is cut off
                            goes on from the bytes already written
-      --retry-for TIME     how long to wait out an unreachable server (default 5m)
+      --retry-for TIME     how long to wait out an unreachable server
   -q, --quiet              no message when done
   -c, --config FILE        read only this config file (it must exist)
   -h, --help               this help

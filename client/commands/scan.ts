@@ -60,8 +60,8 @@ Options:
   -j, --jobs N             files in flight at once (default from the core count)
       --retries N          retries per request on 500 and 429 answers
       --retry-for TIME     how long to wait out an unreachable server (no connection,
-                           timeouts, 502/503/504) with all work paused: 90s, 5m, 1h
-                           (default 5m); then the scan stops (exit 1)
+                           timeouts, 502/503/504) with all work paused: 90s, 5m, 1h;
+                           then the scan stops (exit 1)
       --follow-symlinks    follow symbolic links (loops are detected and skipped)
       --one-file-system    do not descend into other file systems
       --cache DIR          scan cache directory (or PPCLIENT_CACHE)

@@ -11,8 +11,11 @@ import { AppError } from "../errors.ts";
 export interface Setting<T = unknown> {
   /** Environment variables, first set one wins. */
   env: readonly string[];
-  /** `section.key` in the TOML file. */
-  file: string;
+  /**
+   * `section.key` in the TOML file (the server's); absent where the file has no sections
+   * and the key is the setting's name (the client's `key = value` files).
+   */
+  file?: string;
   /** Checks and converts the text form (TOML numbers and booleans arrive as text). */
   schema: z.ZodType<T>;
   /** The value when nothing sets it; absent when there is none (or it is derived). */
@@ -52,7 +55,11 @@ export function loadSettings<T extends SettingsTable>(
   const set = new Set<keyof T>();
   for (const [name, setting] of Object.entries(table)) {
     const fromEnv = setting.env.find((variable) => (sources.env[variable] ?? "") !== "");
-    const raw = fromEnv ? sources.env[fromEnv] : fileValue(sources.file?.table, setting.file);
+    const raw = fromEnv
+      ? sources.env[fromEnv]
+      : setting.file === undefined
+      ? undefined
+      : fileValue(sources.file?.table, setting.file);
     if (raw === undefined) {
       values[name] = setting.default;
       continue;
@@ -77,7 +84,7 @@ export function loadSettings<T extends SettingsTable>(
 
 /** Refuses keys of a settings file that no setting reads (a typo must not pass silently). */
 export function checkFileKeys(table: SettingsTable, file: { path: string; table: FileTable }) {
-  const known = new Set(Object.values(table).map((s) => s.file));
+  const known = new Set(Object.values(table).map((s) => s.file).filter((f) => f !== undefined));
   for (const [section, entries] of Object.entries(file.table)) {
     if (typeof entries !== "object" || entries === null || Array.isArray(entries)) {
       throw new AppError(
@@ -95,9 +102,14 @@ export function checkFileKeys(table: SettingsTable, file: { path: string; table:
 
 /** One setting's help with its default: `port to listen on (default 8000)`. */
 export function helpLine(setting: Setting): string {
-  const shown = setting.defaultText ??
-    (setting.default === undefined ? undefined : String(setting.default));
+  const shown = defaultShown(setting);
   return shown === undefined ? setting.help : `${setting.help} (default ${shown})`;
+}
+
+/** How help shows a setting's default: its `defaultText`, else its value; none: undefined. */
+export function defaultShown(setting: Setting): string | undefined {
+  return setting.defaultText ??
+    (setting.default === undefined ? undefined : String(setting.default));
 }
 
 /** The help block listing every setting, its variables, its file key and its default. */

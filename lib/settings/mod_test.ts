@@ -1,7 +1,14 @@
 import assert from "node:assert/strict";
 import { z } from "zod";
 import { AppError } from "../errors.ts";
-import { checkFileKeys, helpLine, loadSettings, settingsHelp, type SettingsTable } from "./mod.ts";
+import {
+  checkFileKeys,
+  defaultShown,
+  helpLine,
+  loadSettings,
+  settingsHelp,
+  type SettingsTable,
+} from "./mod.ts";
 
 const TABLE = {
   port: {
@@ -55,4 +62,22 @@ Deno.test("the help is generated from the table, each default written once", () 
   assert.equal(helpLine(TABLE.name), "a name");
   const help = settingsHelp(TABLE);
   assert.match(help, /APP_PORT, PORT\s+\[server\.port\]\n\s+port to listen on \(default 8000\)/);
+});
+
+Deno.test("a setting without a file key is read from the environment only, and no file key names it", () => {
+  const table = {
+    jobs: {
+      env: ["APP_JOBS"],
+      schema: z.string(),
+      defaultText: "from the core count",
+      help: "jobs",
+    },
+  } satisfies SettingsTable;
+  const file = { path: "/x.toml", table: { server: { jobs: "3" } } };
+  assert.equal(loadSettings(table, { env: {}, file }).values.jobs, undefined);
+  assert.equal(loadSettings(table, { env: { APP_JOBS: "5" }, file }).values.jobs, "5");
+  assert.throws(() => checkFileKeys(table, file), /Unknown setting "server\.jobs"/);
+  assert.equal(defaultShown(table.jobs), "from the core count");
+  assert.equal(defaultShown(TABLE.port), "8000");
+  assert.equal(defaultShown(TABLE.name), undefined);
 });
