@@ -480,6 +480,108 @@ export function inventoryContract(
   });
 
   Deno.test({
+    name: label(
+      "hosts, stats and protection follow a deletion, a re-registration, a digest change and a removed blob",
+    ),
+    ignore: options.ignore !== undefined,
+    async fn() {
+      await using fixture = await open();
+      const store = fixture.store;
+      const q = store.inventory;
+      const at = (day: number) => new Date(Date.UTC(2026, 2, day));
+      const SHARED = digestOf("shared!") as Digest;
+      const MINE = digestOf("mine") as Digest;
+      const host = (
+        hostname: string,
+        files: number,
+        logical_bytes: number,
+        distinct_digests: number,
+        exclusive_bytes: number,
+        last: number,
+      ) => ({
+        hostname,
+        files,
+        logical_bytes,
+        distinct_digests,
+        exclusive_bytes,
+        first_report_at: at(1).toISOString(),
+        last_report_at: at(last).toISOString(),
+        last_complete_scan_at: null,
+      });
+      const fleet = async () => {
+        const { hostname: _, ...totals } = await q.stats(null);
+        return totals;
+      };
+      await store.files.upsertMany([
+        fileAt("h1", "/a", "xx"),
+        fileAt("h1", "/b", "shared!"),
+        fileAt("h2", "/c", "shared!"),
+      ], at(1));
+      await store.blobs.record({ digest: SHARED, size: 7, epoch_file_id: null }, at(1));
+      // /a goes away; /b gets a content of its own: "shared!" is left on h2 only.
+      assert.equal(await store.files.markDeleted("h1", ["/a"], at(2)), 1);
+      await store.files.upsertMany([fileAt("h1", "/b", "mine")], at(2));
+      assert.deepEqual((await q.hosts(ALL)).items, [
+        host("h1", 1, 4, 1, 4, 2),
+        host("h2", 1, 7, 1, 7, 1),
+      ]);
+      assert.deepEqual((await q.singleHost({}, ALL)).items, [
+        { sha256: SHARED, file_size: 7, hostname: "h2", count: 1, stored: true },
+        { sha256: MINE, file_size: 4, hostname: "h1", count: 1, stored: false },
+      ]);
+      assert.deepEqual(await fleet(), {
+        hosts: 2,
+        files: 2,
+        distinct_digests: 2,
+        logical_bytes: 11,
+        unique_bytes: 11,
+        dedup_saved_bytes: 0,
+        stored_digests: 1,
+        stored_bytes: 7,
+        at_risk_files: 1,
+        at_risk_bytes: 4,
+      });
+      // /a comes back holding "shared!", whose blob is then removed.
+      await store.files.upsertMany([fileAt("h1", "/a", "shared!")], at(3));
+      await store.blobs.remove(SHARED);
+      assert.deepEqual((await q.hosts(ALL)).items, [
+        host("h1", 2, 11, 2, 4, 3),
+        host("h2", 1, 7, 1, 0, 1),
+      ]);
+      assert.deepEqual((await q.singleHost({}, ALL)).items, [
+        { sha256: MINE, file_size: 4, hostname: "h1", count: 1, stored: false },
+      ]);
+      assert.deepEqual((await q.singleHost({ hostname: "h2" }, ALL)).items, []);
+      assert.deepEqual(paths((await q.atRisk({}, ALL)).items), ["h1:/a", "h1:/b", "h2:/c"]);
+      assert.deepEqual(await fleet(), {
+        hosts: 2,
+        files: 3,
+        distinct_digests: 2,
+        logical_bytes: 18,
+        unique_bytes: 11,
+        dedup_saved_bytes: 7,
+        stored_digests: 0,
+        stored_bytes: 0,
+        at_risk_files: 3,
+        at_risk_bytes: 18,
+      });
+      assert.deepEqual(await q.stats("h1"), {
+        hostname: "h1",
+        hosts: 1,
+        files: 2,
+        distinct_digests: 2,
+        logical_bytes: 11,
+        unique_bytes: 11,
+        dedup_saved_bytes: 0,
+        stored_digests: 0,
+        stored_bytes: 0,
+        at_risk_files: 2,
+        at_risk_bytes: 11,
+      });
+    },
+  });
+
+  Deno.test({
     name: label("a deletion that was undone stays in the history, the changes and the snapshots"),
     ignore: options.ignore !== undefined,
     async fn() {

@@ -3,6 +3,7 @@ import assert from "node:assert/strict";
 import { join } from "node:path";
 import { DatabaseSync } from "node:sqlite";
 import { openMetadataStore } from "../lib/metadata_store/open.ts";
+import type { MetadataStore } from "../lib/metadata_store/mod.ts";
 import { digestOf } from "../lib/digest.ts";
 import { AppError } from "../lib/errors.ts";
 import { metadataStoreContract } from "./metadata_store_contract.ts";
@@ -156,42 +157,103 @@ Deno.test("sqlite inventory: a broad substring (thousands of matches) pages in o
   assert.deepEqual(narrow.items.map((f) => f.filepath), ["/data/broad/f01234.txt"]);
 });
 
-Deno.test("sqlite inventory: a database made before the maintained contents counts them at open", async () => {
-  const dir = await Deno.makeTempDir({ prefix: "sqlite-contents-" });
-  try {
-    const path = join(dir, "metadata.sqlite");
-    const file = (filepath: string, content: string) => ({
-      hostname: "h",
-      filepath,
-      ip_address: "",
-      sha256: digestOf(content),
-      file_size: content.length,
-      file_mode: 0o100644,
-      file_uid: 0,
-      file_gid: 0,
-      file_mtime: 0,
-      file_atime: 0,
-      file_ctime: 0,
-    });
-    {
-      await using store = await openMetadataStore({ kind: "sqlite", path });
-      await store.files.upsertMany(
-        [file("/a", "twice"), file("/b", "twice"), file("/c", "once")],
-        new Date(),
-      );
+/** The triggers of schema version 3 that kept `contents` before the maintained totals. */
+const V3_CONTENTS_TRIGGERS = `
+CREATE TRIGGER contents_insert AFTER INSERT ON files WHEN new.deleted_at IS NULL BEGIN
+  INSERT INTO contents (sha256, file_size, live) VALUES (new.sha256, new.file_size, 1)
+  ON CONFLICT (sha256) DO UPDATE SET live = live + 1;
+END;
+CREATE TRIGGER contents_update AFTER UPDATE OF sha256, deleted_at ON files
+WHEN old.sha256 IS NOT new.sha256 OR old.deleted_at IS NOT new.deleted_at BEGIN
+  UPDATE contents SET live = live - 1 WHERE old.deleted_at IS NULL AND sha256 = old.sha256;
+  INSERT INTO contents (sha256, file_size, live)
+  SELECT new.sha256, new.file_size, 1 WHERE new.deleted_at IS NULL
+  ON CONFLICT (sha256) DO UPDATE SET live = live + 1;
+END;
+CREATE TRIGGER contents_delete AFTER DELETE ON files WHEN old.deleted_at IS NULL BEGIN
+  UPDATE contents SET live = live - 1 WHERE sha256 = old.sha256;
+END;`;
+
+/** Turns a current database back into one of schema version 3, or one before `contents`. */
+function downgrade(path: string, to: "version 3" | "before contents"): void {
+  const db = new DatabaseSync(path);
+  for (const row of db.prepare("SELECT name FROM sqlite_master WHERE type = 'trigger'").all()) {
+    if (String(row.name).startsWith("totals_")) db.exec(`DROP TRIGGER ${String(row.name)}`);
+  }
+  db.exec(`DROP INDEX contents_single_host; DROP INDEX contents_at_risk;
+    DROP TABLE host_totals; DROP TABLE host_contents; DROP TABLE fleet_totals;
+    ALTER TABLE contents DROP COLUMN hosts; ALTER TABLE contents DROP COLUMN stored;
+    PRAGMA user_version = 3;`);
+  db.exec(to === "version 3" ? V3_CONTENTS_TRIGGERS : "DROP TABLE contents");
+  db.close();
+}
+
+Deno.test("sqlite inventory: a database of schema version 3 or older gets the maintained totals at open, and they stay right", async () => {
+  const at = (day: number) => new Date(Date.UTC(2026, 3, day));
+  const file = (hostname: string, filepath: string, content: string) => ({
+    hostname,
+    filepath,
+    ip_address: "",
+    sha256: digestOf(content),
+    file_size: content.length,
+    file_mode: 0o100644,
+    file_uid: 0,
+    file_gid: 0,
+    file_mtime: 0,
+    file_atime: 0,
+    file_ctime: 0,
+  });
+  const before = async (store: MetadataStore) => {
+    await store.files.upsertMany([
+      file("h1", "/a", "twice"),
+      file("h1", "/b", "twice"),
+      file("h1", "/c", "once"),
+      file("h1", "/e", ""),
+      file("h2", "/a", "twice"),
+      file("h2", "/d", "gone"),
+    ], at(1));
+    await store.blobs.record({ digest: digestOf("twice"), size: 5, epoch_file_id: null }, at(1));
+    await store.files.markDeleted("h2", ["/d"], at(2));
+    await store.files.upsertMany([file("h1", "/c", "changed")], at(2));
+  };
+  const after = async (store: MetadataStore) => {
+    await store.files.upsertMany([file("h2", "/d", "changed"), file("h3", "/x", "once")], at(3));
+    await store.files.markDeleted("h1", ["/a"], at(3));
+    await store.blobs.record({ digest: digestOf("changed"), size: 7, epoch_file_id: null }, at(3));
+  };
+  const answers = async (store: MetadataStore) => {
+    const q = store.inventory;
+    const all = { limit: 100, cursor: null };
+    return {
+      hosts: (await q.hosts(all)).items,
+      fleet: await q.stats(null),
+      hosts_stats: await Promise.all(["h1", "h2", "h3"].map((h) => q.stats(h))),
+      single_host: (await q.singleHost({}, all)).items,
+      at_risk: (await q.atRisk({}, all)).items.map((f) => `${f.hostname}:${f.filepath}`),
+      duplicates: (await q.duplicates({}, all)).items,
+    };
+  };
+  for (const to of ["version 3", "before contents"] as const) {
+    const dir = await Deno.makeTempDir({ prefix: "sqlite-totals-" });
+    try {
+      const path = join(dir, "metadata.sqlite");
+      {
+        await using store = await openMetadataStore({ kind: "sqlite", path });
+        await before(store);
+      }
+      downgrade(path, to);
+      await using fresh = await openMetadataStore({ kind: "sqlite", path: ":memory:" });
+      await before(fresh);
+      await using migrated = await openMetadataStore({ kind: "sqlite", path });
+      const expected = await answers(fresh);
+      assert.equal(expected.fleet.at_risk_files, 1, to);
+      assert.deepEqual(await answers(migrated), expected, to);
+      // Written after the migration: counted once, by the new triggers only.
+      await after(fresh);
+      await after(migrated);
+      assert.deepEqual(await answers(migrated), await answers(fresh), to);
+    } finally {
+      await Deno.remove(dir, { recursive: true });
     }
-    const db = new DatabaseSync(path);
-    db.exec(`DROP TRIGGER contents_insert; DROP TRIGGER contents_update;
-      DROP TRIGGER contents_delete; DROP TABLE contents;`);
-    db.close();
-    await using store = await openMetadataStore({ kind: "sqlite", path });
-    const page = await store.inventory.duplicates({}, { limit: 10, cursor: null });
-    assert.deepEqual(page.items, [
-      { sha256: digestOf("twice"), file_size: 5, count: 2, hosts: 1, reclaimable_bytes: 5 },
-    ]);
-    await store.files.markDeleted("h", ["/b"], new Date());
-    assert.deepEqual((await store.inventory.duplicates({}, { limit: 10, cursor: null })).items, []);
-  } finally {
-    await Deno.remove(dir, { recursive: true });
   }
 });

@@ -125,6 +125,8 @@ Deno.test("a schema version 1 database is migrated in place and keeps its files 
       // Version 3 indexed the paths that were already there for substring search.
       const found = await store.inventory.search({ substring: "/ol" }, { limit: 10, cursor: null });
       assert.deepEqual(found.items.map((f) => f.filepath), ["/old"]);
+      // Version 5 counted the files that were already there in the maintained totals.
+      assert.equal((await store.inventory.stats(null)).files, 1);
       assert.equal(await store.files.markDeleted("h", ["/old"], T1), 1);
       assert.equal(await store.files.get("h", "/old"), null);
       const [old] = await store.apiKeys.list();
@@ -135,6 +137,7 @@ Deno.test("a schema version 1 database is migrated in place and keeps its files 
         T1,
       );
       assert.deepEqual((await store.apiKeys.get(bound.id))?.hosts, ["h*"]);
+      assert.equal((await store.inventory.stats("h")).logical_bytes, 0);
     }
     const check = new DatabaseSync(path);
     const version = check.prepare("PRAGMA user_version").get()?.user_version;

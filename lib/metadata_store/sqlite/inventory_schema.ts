@@ -10,9 +10,9 @@
  * - `file_deletions`: the times a file was away (deleted, then registered again), so that
  *   restore and changes see deletions that were undone.
  * - `host_scans`: when a scan of each host last ran to its end.
- * - `contents`: each digest's size and live files, kept by triggers on `files`, with the
- *   duplicate groups indexed by reclaimable bytes: the fleet's top duplicates are an index
- *   walk instead of a grouping of every file (duplicate queries with host or path filters
+ * - `contents`: each digest's size and live files, kept by triggers on `files` (see
+ *   `totals_schema.ts`), with the duplicate groups indexed by reclaimable bytes: the
+ *   fleet's top duplicates are an index walk instead of a grouping of every file (duplicate queries with host or path filters
  *   still group the files they cover).
  */
 import type { DatabaseSync } from "node:sqlite";
@@ -43,22 +43,6 @@ CREATE TABLE IF NOT EXISTS contents (
 ) WITHOUT ROWID;
 CREATE INDEX IF NOT EXISTS contents_by_reclaimable
   ON contents (file_size * (live - 1) DESC, sha256) WHERE live >= 2;
-CREATE TRIGGER IF NOT EXISTS contents_insert AFTER INSERT ON files
-WHEN new.deleted_at IS NULL BEGIN
-  INSERT INTO contents (sha256, file_size, live) VALUES (new.sha256, new.file_size, 1)
-  ON CONFLICT (sha256) DO UPDATE SET live = live + 1;
-END;
-CREATE TRIGGER IF NOT EXISTS contents_update AFTER UPDATE OF sha256, deleted_at ON files
-WHEN old.sha256 IS NOT new.sha256 OR old.deleted_at IS NOT new.deleted_at BEGIN
-  UPDATE contents SET live = live - 1 WHERE old.deleted_at IS NULL AND sha256 = old.sha256;
-  INSERT INTO contents (sha256, file_size, live)
-  SELECT new.sha256, new.file_size, 1 WHERE new.deleted_at IS NULL
-  ON CONFLICT (sha256) DO UPDATE SET live = live + 1;
-END;
-CREATE TRIGGER IF NOT EXISTS contents_delete AFTER DELETE ON files
-WHEN old.deleted_at IS NULL BEGIN
-  UPDATE contents SET live = live - 1 WHERE sha256 = old.sha256;
-END;
 CREATE TABLE IF NOT EXISTS host_scans (
   hostname TEXT PRIMARY KEY,
   last_complete_scan_at TEXT NOT NULL

@@ -27,6 +27,7 @@ import { integer } from "./rows.ts";
 import { migrate, SCHEMA, SCHEMA_VERSION } from "./schema.ts";
 import { Statements, transaction } from "./statements.ts";
 import { migrateInventory } from "./inventory_schema.ts";
+import { migrateTotals } from "./totals_schema.ts";
 import { SqliteInventoryQueries } from "./queries.ts";
 
 export async function openSqliteMetadataStore(path: string): Promise<MetadataStore> {
@@ -51,6 +52,7 @@ export async function openSqliteMetadataStore(path: string): Promise<MetadataSto
       db.exec(SCHEMA);
       migrate(db);
       migrateInventory(db);
+      migrateTotals(db);
       db.exec(`PRAGMA user_version = ${SCHEMA_VERSION}`);
     });
     const sync = walSync(path);

@@ -1,8 +1,9 @@
 /**
  * The read side of the SQLite store (see `../inventory.ts` for the contract). Pages are
  * keysets on the indexes: (hostname, filepath) for file lists, the digest index for
- * locations, `files_fts` for substring search. Aggregates (hosts, duplicates, stats) are
- * computed by grouping the live files.
+ * locations, `files_fts` for substring search. Aggregates over the whole fleet (hosts,
+ * stats, duplicates, protection) read the totals the triggers maintain (`totals_schema.ts`);
+ * duplicates filtered by host or path group the live files they cover.
  */
 import type { DatabaseSync, SQLInputValue, StatementSync } from "node:sqlite";
 import { z } from "zod";
@@ -85,52 +86,40 @@ export class SqliteInventoryQueries implements InventoryQueries {
       const after = page.cursor === null
         ? null
         : decodeCursor("hosts", page.cursor, z.tuple([text]))[0];
-      const names = this.#all(
-        `SELECT DISTINCT hostname FROM files ${after === null ? "" : "WHERE hostname > ?"}
-         ORDER BY hostname LIMIT ?`,
+      const rows = this.#all(
+        `SELECT hostname, files, logical_bytes, first_report_at, last_report_at FROM host_totals
+         ${after === null ? "" : "WHERE hostname > ?"} ORDER BY hostname LIMIT ?`,
         after === null ? [page.limit + 1] : [after, page.limit + 1],
-      ).map((row) => text.parse(row.hostname));
-      const more = names.length > page.limit;
-      const items = names.slice(0, page.limit).map((hostname) => this.#host(hostname));
+      ).map((row) => hostTotalsSchema.parse(row));
+      const more = rows.length > page.limit;
+      const items = rows.slice(0, page.limit).map((totals) => this.#host(totals));
       return pageOf(items, more, (host) => encodeCursor("hosts", [host.hostname]));
     });
   }
 
-  #host(hostname: string): HostSummary {
-    const row = z.object({
-      files: int,
-      logical_bytes: int,
-      distinct_digests: int,
-      first_report_at: text,
-      last_report_at: text,
-    }).parse(
+  #host(totals: z.infer<typeof hostTotalsSchema>): HostSummary {
+    const { hostname } = totals;
+    // One row per content of the host; a content only this host holds has hosts = 1.
+    const contents = z.object({ distinct_digests: int, exclusive_bytes: int }).parse(
       this.#all(
-        `SELECT coalesce(sum(deleted_at IS NULL), 0) AS files,
-           coalesce(sum(CASE WHEN deleted_at IS NULL THEN file_size ELSE 0 END), 0) AS logical_bytes,
-           count(DISTINCT CASE WHEN deleted_at IS NULL THEN sha256 END) AS distinct_digests,
-           min(created_at) AS first_report_at, max(updated_at) AS last_report_at
-         FROM files WHERE hostname = ?`,
+        `SELECT count(*) AS distinct_digests,
+           coalesce(sum(CASE WHEN c.hosts = 1 THEN c.file_size ELSE 0 END), 0) AS exclusive_bytes
+         FROM host_contents h JOIN contents c ON c.sha256 = h.sha256
+         WHERE h.hostname = ? AND h.live > 0`,
         [hostname],
       )[0],
-    );
-    const exclusive = int.parse(
-      this.#all(
-        // A content only this host holds: all its live files are here (one lookup in the
-        // maintained counts instead of reading every location of the digest).
-        `SELECT coalesce(sum(g.size), 0) AS bytes FROM (
-           SELECT f.sha256, max(f.file_size) AS size, count(*) AS here FROM files f
-           WHERE f.hostname = ? AND f.deleted_at IS NULL GROUP BY f.sha256
-         ) g JOIN contents c ON c.sha256 = g.sha256 WHERE c.live = g.here`,
-        [hostname],
-      )[0].bytes,
     );
     const [scan] = this.#all("SELECT last_complete_scan_at FROM host_scans WHERE hostname = ?", [
       hostname,
     ]);
     return {
       hostname,
-      ...row,
-      exclusive_bytes: exclusive,
+      files: totals.files,
+      logical_bytes: totals.logical_bytes,
+      distinct_digests: contents.distinct_digests,
+      exclusive_bytes: contents.exclusive_bytes,
+      first_report_at: totals.first_report_at,
+      last_report_at: totals.last_report_at,
       last_complete_scan_at: scan ? nullableText(scan, "last_complete_scan_at") : null,
     };
   }
@@ -406,8 +395,7 @@ export class SqliteInventoryQueries implements InventoryQueries {
     }
     const rows = this.#all(
       `SELECT c.sha256, c.file_size, c.live AS count, c.file_size * (c.live - 1) AS reclaimable_bytes,
-         (SELECT count(DISTINCT hostname) FROM files f WHERE f.sha256 = c.sha256
-           AND f.deleted_at IS NULL) AS hosts
+         c.hosts
        FROM contents c INDEXED BY contents_by_reclaimable
        WHERE live >= 2 AND file_size >= ? ${keyset}
        ORDER BY file_size * (live - 1) DESC, sha256 LIMIT ?`,
@@ -509,7 +497,8 @@ export class SqliteInventoryQueries implements InventoryQueries {
       const where = [
         "f.deleted_at IS NULL",
         "f.file_size > 0",
-        "NOT EXISTS (SELECT 1 FROM blobs b WHERE b.digest = f.sha256)",
+        `f.sha256 IN (SELECT sha256 FROM contents INDEXED BY contents_at_risk
+          WHERE stored = 0 AND file_size > 0 AND live > 0)`,
       ];
       const params: SQLInputValue[] = [];
       if (filter.hostname !== undefined) {
@@ -522,26 +511,27 @@ export class SqliteInventoryQueries implements InventoryQueries {
 
   singleHost(filter: SingleHostFilter, page: PageRequest): Promise<Page<SingleHostContent>> {
     return this.#run(() => {
+      // From the maintained counts: a content on one host only has hosts = 1.
+      const where = ["c.hosts = 1", "c.file_size >= ?"];
       const params: SQLInputValue[] = [filter.min_size ?? 0];
-      const outer: string[] = [];
-      if (filter.hostname !== undefined) {
-        outer.push("hostname = ?");
-        params.push(filter.hostname);
-      }
       if (page.cursor !== null) {
         const [size, digest] = decodeCursor("single_host", page.cursor, z.tuple([int, text]));
-        outer.push("(file_size < ? OR (file_size = ? AND sha256 > ?))");
+        where.push("(c.file_size < ? OR (c.file_size = ? AND c.sha256 > ?))");
         params.push(size, size, digest);
       }
+      const columns = `c.sha256, c.file_size, c.live AS count,
+        (c.stored OR c.file_size = 0) AS stored`;
       const rows = this.#all(
-        `SELECT g.*, (g.file_size = 0 OR EXISTS (SELECT 1 FROM blobs b WHERE b.digest = g.sha256))
-           AS stored
-         FROM (SELECT sha256, max(file_size) AS file_size, min(hostname) AS hostname,
-             count(*) AS count FROM files WHERE deleted_at IS NULL AND file_size >= ?
-             GROUP BY sha256 HAVING count(DISTINCT hostname) = 1) g
-         ${outer.length === 0 ? "" : `WHERE ${outer.join(" AND ")}`}
-         ORDER BY file_size DESC, sha256 LIMIT ?`,
-        [...params, page.limit + 1],
+        filter.hostname === undefined
+          ? `SELECT ${columns}, (SELECT f.hostname FROM files f WHERE f.sha256 = c.sha256
+               AND f.deleted_at IS NULL LIMIT 1) AS hostname
+             FROM contents c INDEXED BY contents_single_host WHERE ${where.join(" AND ")}
+             ORDER BY c.file_size DESC, c.sha256 LIMIT ?`
+          : `SELECT ${columns}, h.hostname FROM host_contents h
+             JOIN contents c ON c.sha256 = h.sha256
+             WHERE h.hostname = ? AND h.live > 0 AND ${where.join(" AND ")}
+             ORDER BY c.file_size DESC, c.sha256 LIMIT ?`,
+        [...(filter.hostname === undefined ? [] : [filter.hostname]), ...params, page.limit + 1],
       ).map((row) => {
         const parsed = singleHostSchema.parse(row);
         return { ...parsed, stored: parsed.stored === 1 };
@@ -556,40 +546,33 @@ export class SqliteInventoryQueries implements InventoryQueries {
 
   stats(hostname: string | null): Promise<InventoryStats> {
     return this.#run(() => {
-      const host = hostname === null ? "" : "AND hostname = ?";
-      const params = hostname === null ? [] : [hostname];
       const totals = z.object({ hosts: int, files: int, logical_bytes: int }).parse(
         this.#all(
-          `SELECT count(DISTINCT hostname) AS hosts, count(*) AS files,
-             coalesce(sum(file_size), 0) AS logical_bytes
-           FROM files WHERE deleted_at IS NULL ${host}`,
-          params,
+          `SELECT coalesce(sum(files > 0), 0) AS hosts, coalesce(sum(files), 0) AS files,
+             coalesce(sum(logical_bytes), 0) AS logical_bytes
+           FROM host_totals ${hostname === null ? "" : "WHERE hostname = ?"}`,
+          hostname === null ? [] : [hostname],
         )[0],
       );
-      const contents = z.object({
-        distinct_digests: int,
-        unique_bytes: int,
-        stored_digests: int,
-        stored_bytes: int,
-      }).parse(
-        this.#all(
-          `SELECT count(*) AS distinct_digests, coalesce(sum(size), 0) AS unique_bytes,
-             coalesce(sum(stored), 0) AS stored_digests,
-             coalesce(sum(CASE WHEN stored THEN size ELSE 0 END), 0) AS stored_bytes
-           FROM (SELECT g.size, (g.size = 0 OR EXISTS (SELECT 1 FROM blobs b
-               WHERE b.digest = g.sha256)) AS stored
-             FROM (SELECT sha256, max(file_size) AS size FROM files
-               WHERE deleted_at IS NULL ${host} GROUP BY sha256) g)`,
-          params,
-        )[0],
-      );
-      const risk = z.object({ files: int, bytes: int }).parse(
-        this.#all(
-          `SELECT count(*) AS files, coalesce(sum(file_size), 0) AS bytes FROM files f
-           WHERE deleted_at IS NULL AND file_size > 0 ${host}
-             AND NOT EXISTS (SELECT 1 FROM blobs b WHERE b.digest = f.sha256)`,
-          params,
-        )[0],
+      // The fleet's content totals are one maintained row; a host's are its contents.
+      const contents = contentTotalsSchema.parse(
+        hostname === null
+          ? this.#all(
+            `SELECT digests AS distinct_digests, unique_bytes, stored_digests, stored_bytes,
+               at_risk_files, at_risk_bytes FROM fleet_totals`,
+            [],
+          )[0]
+          : this.#all(
+            `SELECT count(*) AS distinct_digests, coalesce(sum(c.file_size), 0) AS unique_bytes,
+               coalesce(sum(c.stored OR c.file_size = 0), 0) AS stored_digests,
+               coalesce(sum(c.stored * c.file_size), 0) AS stored_bytes,
+               coalesce(sum(CASE WHEN ${UNSTORED} THEN h.live ELSE 0 END), 0) AS at_risk_files,
+               coalesce(sum(CASE WHEN ${UNSTORED} THEN h.live * c.file_size ELSE 0 END), 0)
+                 AS at_risk_bytes
+             FROM host_contents h JOIN contents c ON c.sha256 = h.sha256
+             WHERE h.hostname = ? AND h.live > 0`,
+            [hostname],
+          )[0],
       );
       return {
         hostname,
@@ -599,8 +582,8 @@ export class SqliteInventoryQueries implements InventoryQueries {
         dedup_saved_bytes: totals.logical_bytes - contents.unique_bytes,
         stored_digests: contents.stored_digests,
         stored_bytes: contents.stored_bytes,
-        at_risk_files: risk.files,
-        at_risk_bytes: risk.bytes,
+        at_risk_files: contents.at_risk_files,
+        at_risk_bytes: contents.at_risk_bytes,
       };
     });
   }
@@ -683,6 +666,26 @@ export class SqliteInventoryQueries implements InventoryQueries {
       this.#all("SELECT 1 AS x FROM blobs WHERE digest = ?", [digest]).length > 0;
   }
 }
+
+/** A content whose blob is not recorded and that has bytes (SQL over `contents c`). */
+const UNSTORED = "c.stored = 0 AND c.file_size > 0";
+
+const hostTotalsSchema = z.object({
+  hostname: text,
+  files: int,
+  logical_bytes: int,
+  first_report_at: text,
+  last_report_at: text,
+});
+
+const contentTotalsSchema = z.object({
+  distinct_digests: int,
+  unique_bytes: int,
+  stored_digests: int,
+  stored_bytes: int,
+  at_risk_files: int,
+  at_risk_bytes: int,
+});
 
 const duplicateGroupSchema = z.object({
   sha256: digestSchema,
