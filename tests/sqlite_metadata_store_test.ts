@@ -157,6 +157,57 @@ Deno.test("sqlite inventory: a broad substring (thousands of matches) pages in o
   assert.deepEqual(narrow.items.map((f) => f.filepath), ["/data/broad/f01234.txt"]);
 });
 
+Deno.test("sqlite inventory: at-risk files page the same whether few or thousands are at risk", async () => {
+  await using store = await openMetadataStore({ kind: "sqlite", path: ":memory:" });
+  const files = Array.from({ length: 6000 }, (_, i) => ({
+    hostname: `h${i % 3}`,
+    filepath: `/risk/f${String(i).padStart(5, "0")}`,
+    ip_address: "",
+    sha256: digestOf(`risk ${i % 5500}`),
+    file_size: 6 + String(i % 5500).length,
+    file_mode: 0o100644,
+    file_uid: 0,
+    file_gid: 0,
+    file_mtime: 0,
+    file_atime: 0,
+    file_ctime: 0,
+  }));
+  for (let i = 0; i < files.length; i += 1000) {
+    await store.files.upsertMany(files.slice(i, i + 1000), new Date());
+  }
+  const atRisk = async (hostname?: string) => {
+    const seen: string[] = [];
+    let cursor: string | null = null;
+    do {
+      const page: Awaited<ReturnType<typeof store.inventory.atRisk>> = await store.inventory
+        .atRisk(hostname === undefined ? {} : { hostname }, { limit: 700, cursor });
+      seen.push(...page.items.map((f) => `${f.hostname}:${f.filepath}`));
+      cursor = page.next_cursor;
+    } while (cursor !== null);
+    return seen;
+  };
+  const expected = (stored: (i: number) => boolean, hostname?: string) =>
+    files.filter((f, i) => !stored(i % 5500) && (hostname === undefined || f.hostname === hostname))
+      .map((f) => `${f.hostname}:${f.filepath}`).sort();
+  // Thousands at risk: nothing is stored.
+  assert.equal((await store.inventory.stats(null)).at_risk_files, 6000);
+  assert.deepEqual(await atRisk(), expected(() => false));
+  assert.deepEqual(await atRisk("h1"), expected(() => false, "h1"));
+  // A few at risk: all but every 100th content stored.
+  for (let i = 0; i < 5500; i++) {
+    if (i % 100 === 0) continue;
+    const content = `risk ${i}`;
+    await store.blobs.record(
+      { digest: digestOf(content), size: content.length, epoch_file_id: null },
+      new Date(),
+    );
+  }
+  const few = (i: number) => i % 100 !== 0;
+  assert.equal((await store.inventory.stats(null)).at_risk_files, expected(few).length);
+  assert.deepEqual(await atRisk(), expected(few));
+  assert.deepEqual(await atRisk("h2"), expected(few, "h2"));
+});
+
 /** The triggers of schema version 3 that kept `contents` before the maintained totals. */
 const V3_CONTENTS_TRIGGERS = `
 CREATE TRIGGER contents_insert AFTER INSERT ON files WHEN new.deleted_at IS NULL BEGIN
