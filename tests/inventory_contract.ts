@@ -578,6 +578,24 @@ export function inventoryContract(
         at_risk_files: 2,
         at_risk_bytes: 11,
       });
+      // Admin removals: h2 held only "shared!" and leaves; h1's last report was /a's.
+      assert.equal(await store.files.removeDigest(SHARED), 2);
+      assert.deepEqual((await q.hosts(ALL)).items, [host("h1", 1, 4, 1, 4, 2)]);
+      assert.deepEqual(paths((await q.atRisk({}, ALL)).items), ["h1:/b"]);
+      assert.equal(await store.files.removeHost("h1"), 1);
+      assert.deepEqual((await q.hosts(ALL)).items, []);
+      assert.deepEqual(await fleet(), {
+        hosts: 0,
+        files: 0,
+        distinct_digests: 0,
+        logical_bytes: 0,
+        unique_bytes: 0,
+        dedup_saved_bytes: 0,
+        stored_digests: 0,
+        stored_bytes: 0,
+        at_risk_files: 0,
+        at_risk_bytes: 0,
+      });
     },
   });
 

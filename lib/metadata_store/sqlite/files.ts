@@ -13,6 +13,7 @@ import { run } from "./errors.ts";
 import type { GroupCommit } from "./group_commit.ts";
 import { bigInteger, fileOf, historyEntryOf, integer, isDeleted, nullableText } from "./rows.ts";
 import { bigInts, type Statements } from "./statements.ts";
+import { REFRESH_REPORT_TIMES } from "./totals_schema.ts";
 
 export class SqliteFileIndex implements FileIndex {
   constructor(
@@ -173,7 +174,11 @@ export class SqliteFileIndex implements FileIndex {
     // One savepoint of the group commit; file_history rows go with their file (CASCADE).
     return this.commits.run(() => {
       this.sql.get("DELETE FROM host_scans WHERE hostname = ?").run(hostname);
-      return Number(this.sql.get("DELETE FROM files WHERE hostname = ?").run(hostname).changes);
+      const removed = Number(
+        this.sql.get("DELETE FROM files WHERE hostname = ?").run(hostname).changes,
+      );
+      this.sql.get(REFRESH_REPORT_TIMES).run();
+      return removed;
     });
   }
 
@@ -183,6 +188,7 @@ export class SqliteFileIndex implements FileIndex {
         this.sql.get("DELETE FROM files WHERE sha256 = ?").run(digest).changes,
       );
       this.sql.get("DELETE FROM file_history WHERE sha256 = ?").run(digest);
+      this.sql.get(REFRESH_REPORT_TIMES).run();
       return removed;
     });
   }

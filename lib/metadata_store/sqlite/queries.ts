@@ -87,7 +87,8 @@ export class SqliteInventoryQueries implements InventoryQueries {
         ? null
         : decodeCursor("hosts", page.cursor, z.tuple([text]))[0];
       const rows = this.#all(
-        `SELECT hostname, files, logical_bytes, first_report_at, last_report_at FROM host_totals
+        `SELECT hostname, files, logical_bytes, digests AS distinct_digests, exclusive_bytes,
+           first_report_at, last_report_at FROM host_totals
          ${after === null ? "" : "WHERE hostname > ?"} ORDER BY hostname LIMIT ?`,
         after === null ? [page.limit + 1] : [after, page.limit + 1],
       ).map((row) => hostTotalsSchema.parse(row));
@@ -99,16 +100,6 @@ export class SqliteInventoryQueries implements InventoryQueries {
 
   #host(totals: z.infer<typeof hostTotalsSchema>): HostSummary {
     const { hostname } = totals;
-    // One row per content of the host; a content only this host holds has hosts = 1.
-    const contents = z.object({ distinct_digests: int, exclusive_bytes: int }).parse(
-      this.#all(
-        `SELECT count(*) AS distinct_digests,
-           coalesce(sum(CASE WHEN c.hosts = 1 THEN c.file_size ELSE 0 END), 0) AS exclusive_bytes
-         FROM host_contents h JOIN contents c ON c.sha256 = h.sha256
-         WHERE h.hostname = ? AND h.live > 0`,
-        [hostname],
-      )[0],
-    );
     const [scan] = this.#all("SELECT last_complete_scan_at FROM host_scans WHERE hostname = ?", [
       hostname,
     ]);
@@ -116,8 +107,8 @@ export class SqliteInventoryQueries implements InventoryQueries {
       hostname,
       files: totals.files,
       logical_bytes: totals.logical_bytes,
-      distinct_digests: contents.distinct_digests,
-      exclusive_bytes: contents.exclusive_bytes,
+      distinct_digests: totals.distinct_digests,
+      exclusive_bytes: totals.exclusive_bytes,
       first_report_at: totals.first_report_at,
       last_report_at: totals.last_report_at,
       last_complete_scan_at: scan ? nullableText(scan, "last_complete_scan_at") : null,
@@ -681,6 +672,8 @@ const hostTotalsSchema = z.object({
   hostname: text,
   files: int,
   logical_bytes: int,
+  distinct_digests: int,
+  exclusive_bytes: int,
   first_report_at: text,
   last_report_at: text,
 });

@@ -1,7 +1,7 @@
 /** The SQLite metadata store's tables, their version, and the migration of older databases. */
 import type { DatabaseSync } from "node:sqlite";
 
-export const SCHEMA_VERSION = 4;
+export const SCHEMA_VERSION = 5;
 
 export const SCHEMA = `
 CREATE TABLE IF NOT EXISTS files (

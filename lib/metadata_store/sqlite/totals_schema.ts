@@ -1,14 +1,18 @@
 /**
- * Maintained totals of the SQLite store (schema version 4), kept by triggers in the
+ * Maintained totals of the SQLite store (schema version 5), kept by triggers in the
  * transaction of each write, so that hosts, stats and protection read a few rows instead of
  * grouping every file (at 100,000 files on 200 hosts these took about 1 s a request):
- * - `host_totals`: each host's live files, logical bytes, first and last report.
- * - `host_contents`: live files per (host, digest): a host's distinct contents, the bytes
- *   only it holds, its at-risk files, without reading its files.
+ * - `host_totals`: each host's live files, logical bytes, distinct contents, bytes only it
+ *   holds, first and last report.
+ * - `host_contents`: live files per (host, digest): when a host gains or loses a content,
+ *   and a host's stored and at-risk totals without reading its files.
  * - `contents.hosts`: how many hosts hold a content live (contents on one host only, and the
  *   hosts of a duplicate group); `contents.stored`: its blob is recorded (at risk).
  * - `fleet_totals`: one row with the fleet's distinct, stored and at-risk contents.
- * Files are never removed (deletion marks them), so first and last report only grow.
+ * A host's first and last report only grow, but where an admin removal takes files away
+ * (`FileIndex.removeHost`, `removeDigest`): a removed file that held one of them leaves it
+ * unknown (NULL) until `REFRESH_REPORT_TIMES`, run in the same transaction, reads it from
+ * the host's files; a host left without files leaves `host_totals`.
  */
 import type { DatabaseSync } from "node:sqlite";
 
@@ -17,8 +21,10 @@ CREATE TABLE IF NOT EXISTS host_totals (
   hostname TEXT PRIMARY KEY,
   files INTEGER NOT NULL,
   logical_bytes INTEGER NOT NULL,
-  first_report_at TEXT NOT NULL,
-  last_report_at TEXT NOT NULL
+  digests INTEGER NOT NULL DEFAULT 0,
+  exclusive_bytes INTEGER NOT NULL DEFAULT 0,
+  first_report_at TEXT,
+  last_report_at TEXT
 ) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS host_contents (
   hostname TEXT NOT NULL,
@@ -75,10 +81,35 @@ const ENTER = `
 const LIVE_BYTES = (row: string) =>
   `CASE WHEN ${row}.deleted_at IS NULL THEN ${row}.file_size ELSE 0 END`;
 
+/** A live file of content \`new.sha256\` on another host than \`new.hostname\`, if any. */
+const OTHER_HOST = `(SELECT f.hostname FROM files f WHERE f.sha256 = new.sha256
+  AND f.deleted_at IS NULL AND f.hostname <> new.hostname LIMIT 1)`;
+const SIZE = "(SELECT file_size FROM contents WHERE sha256 = new.sha256)";
+/** The content's host count after the change, and the host whose exclusivity it changes. */
+const whenHosts = (count: number, host: string) =>
+  `(SELECT CASE WHEN hosts = ${count} THEN ${host} END FROM contents WHERE sha256 = new.sha256)`;
+
+/**
+ * Host \`new.hostname\` gains content \`new.sha256\`: held by it alone, the bytes are its
+ * own; held by one other host until now, they are no longer that host's own.
+ */
+const GAIN = `
+  UPDATE contents SET hosts = hosts + 1 WHERE sha256 = new.sha256;
+  UPDATE host_totals SET digests = digests + 1 WHERE hostname = new.hostname;
+  UPDATE host_totals SET exclusive_bytes = exclusive_bytes + ${SIZE}
+  WHERE hostname = ${whenHosts(1, "new.hostname")};
+  UPDATE host_totals SET exclusive_bytes = exclusive_bytes - ${SIZE}
+  WHERE hostname = ${whenHosts(2, OTHER_HOST)};`;
+/** Host \`new.hostname\` loses content \`new.sha256\` (the mirror of \`GAIN\`). */
+const LOSS = `
+  UPDATE contents SET hosts = hosts - 1 WHERE sha256 = new.sha256;
+  UPDATE host_totals SET digests = digests - 1 WHERE hostname = new.hostname;
+  UPDATE host_totals SET exclusive_bytes = exclusive_bytes - ${SIZE}
+  WHERE hostname = ${whenHosts(0, "new.hostname")};
+  UPDATE host_totals SET exclusive_bytes = exclusive_bytes + ${SIZE}
+  WHERE hostname = ${whenHosts(1, OTHER_HOST)};`;
+
 const TRIGGERS = `
-DROP TRIGGER IF EXISTS contents_insert;
-DROP TRIGGER IF EXISTS contents_update;
-DROP TRIGGER IF EXISTS contents_delete;
 CREATE TRIGGER IF NOT EXISTS totals_file_insert AFTER INSERT ON files BEGIN
   INSERT INTO host_totals (hostname, files, logical_bytes, first_report_at, last_report_at)
   VALUES (new.hostname, new.deleted_at IS NULL, ${LIVE_BYTES("new")}, new.created_at,
@@ -104,18 +135,27 @@ BEGIN
 END;
 CREATE TRIGGER IF NOT EXISTS totals_file_delete AFTER DELETE ON files BEGIN
   UPDATE host_totals SET files = files - (old.deleted_at IS NULL),
-    logical_bytes = logical_bytes - ${LIVE_BYTES("old")}
+    logical_bytes = logical_bytes - ${LIVE_BYTES("old")},
+    first_report_at = CASE WHEN old.created_at <= first_report_at THEN NULL
+      ELSE first_report_at END,
+    last_report_at = CASE WHEN old.updated_at >= last_report_at THEN NULL
+      ELSE last_report_at END
   WHERE hostname = old.hostname;
   ${LEAVE}
+  DELETE FROM host_totals WHERE hostname = old.hostname
+    AND NOT EXISTS (SELECT 1 FROM files WHERE hostname = old.hostname);
 END;
 CREATE TRIGGER IF NOT EXISTS totals_host_content_insert AFTER INSERT ON host_contents
 WHEN new.live > 0 BEGIN
-  UPDATE contents SET hosts = hosts + 1 WHERE sha256 = new.sha256;
+  ${GAIN}
 END;
-CREATE TRIGGER IF NOT EXISTS totals_host_content_update AFTER UPDATE OF live ON host_contents
-WHEN (old.live > 0) IS NOT (new.live > 0) BEGIN
-  UPDATE contents SET hosts = hosts + CASE WHEN new.live > 0 THEN 1 ELSE -1 END
-  WHERE sha256 = new.sha256;
+CREATE TRIGGER IF NOT EXISTS totals_host_content_gain AFTER UPDATE OF live ON host_contents
+WHEN old.live = 0 AND new.live > 0 BEGIN
+  ${GAIN}
+END;
+CREATE TRIGGER IF NOT EXISTS totals_host_content_loss AFTER UPDATE OF live ON host_contents
+WHEN old.live > 0 AND new.live = 0 BEGIN
+  ${LOSS}
 END;
 CREATE TRIGGER IF NOT EXISTS totals_blob_insert AFTER INSERT ON blobs BEGIN
   UPDATE contents SET stored = 1 WHERE sha256 = new.digest;
@@ -136,14 +176,23 @@ CREATE INDEX IF NOT EXISTS contents_at_risk ON contents (sha256)
   WHERE stored = 0 AND file_size > 0 AND live > 0;
 `;
 
+/** After files were removed: the report times a removal left unknown, from the files. */
+export const REFRESH_REPORT_TIMES = `UPDATE host_totals SET
+  first_report_at = coalesce(first_report_at,
+    (SELECT min(created_at) FROM files f WHERE f.hostname = host_totals.hostname)),
+  last_report_at = coalesce(last_report_at,
+    (SELECT max(updated_at) FROM files f WHERE f.hostname = host_totals.hostname))
+  WHERE first_report_at IS NULL OR last_report_at IS NULL`;
+
 /** Creates the totals; a database made before them (version 3 or older) gets them filled. */
 export function migrateTotals(db: DatabaseSync): void {
   const existed = db.prepare(
     "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'host_totals'",
   ).get() !== undefined;
   db.exec(TABLES);
-  const columns = db.prepare("PRAGMA table_info(contents)").all().map((r) => String(r.name));
-  if (!columns.includes("hosts")) {
+  const columns = (table: string) =>
+    db.prepare(`PRAGMA table_info(${table})`).all().map((r) => String(r.name));
+  if (!columns("contents").includes("hosts")) {
     db.exec(`ALTER TABLE contents ADD COLUMN hosts INTEGER NOT NULL DEFAULT 0;
       ALTER TABLE contents ADD COLUMN stored INTEGER NOT NULL DEFAULT 0;`);
   }
@@ -167,6 +216,21 @@ export function migrateTotals(db: DatabaseSync): void {
       SELECT 1, ${Object.values(share("c")).map((e) => `coalesce(sum(${e}), 0)`).join(", ")}
       FROM contents c;
     `);
+  }
+  if (!existed) {
+    db.exec(`UPDATE host_totals SET digests = g.digests, exclusive_bytes = g.exclusive_bytes
+      FROM (SELECT h.hostname, count(*) AS digests,
+          sum(CASE WHEN c.hosts = 1 THEN c.file_size ELSE 0 END) AS exclusive_bytes
+        FROM host_contents h JOIN contents c ON c.sha256 = h.sha256 WHERE h.live > 0
+        GROUP BY h.hostname) g
+      WHERE g.hostname = host_totals.hostname`);
+  }
+  // The triggers are made anew at each open, so that their bodies are always this version's.
+  for (const row of db.prepare("SELECT name FROM sqlite_master WHERE type = 'trigger'").all()) {
+    const name = String(row.name);
+    if (name.startsWith("totals_") || /^contents_(insert|update|delete)$/.test(name)) {
+      db.exec(`DROP TRIGGER "${name}"`);
+    }
   }
   db.exec(TRIGGERS);
 }
