@@ -225,11 +225,11 @@ export function migrateTotals(db: DatabaseSync): void {
         GROUP BY h.hostname) g
       WHERE g.hostname = host_totals.hostname`);
   }
-  // The triggers are made anew at each open, so that their bodies are always this version's.
-  for (const row of db.prepare("SELECT name FROM sqlite_master WHERE type = 'trigger'").all()) {
-    const name = String(row.name);
-    if (name.startsWith("totals_") || /^contents_(insert|update|delete)$/.test(name)) {
-      db.exec(`DROP TRIGGER "${name}"`);
+  if (!existed) {
+    // Version 3 kept contents by triggers of its own; these replace them. A database that
+    // is up to date is not written at open (workers of one server open it at once).
+    for (const name of ["contents_insert", "contents_update", "contents_delete"]) {
+      db.exec(`DROP TRIGGER IF EXISTS ${name}`);
     }
   }
   db.exec(TRIGGERS);
