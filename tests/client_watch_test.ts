@@ -76,6 +76,30 @@ Deno.test("watch sends created, modified, renamed and deleted files within secon
   assert.doesNotMatch(stopped.stderr, /failed [1-9]/);
 });
 
+Deno.test("watch sends files that keep changing within seconds, not when the changes stop", async () => {
+  await using server = await startPpserver();
+  await using home = await tempDir("ppclient-home-");
+  await using tree = await tempDir("ppclient-tree-");
+  const files = () => new Map(serverFiles(server.dataDir).map((f) => [f.filepath, f.sha256]));
+  const watcher = startWatch(server.url, server.adminKey, tree.path, home.path);
+  await watcher.ready;
+
+  // A file every 100 ms for 12 s: never the 300 ms quiet that ends a burst.
+  const started = Date.now();
+  let firstSeenAt = 0;
+  for (let i = 0; Date.now() - started < 12_000; i++) {
+    await Deno.writeTextFile(`${tree.path}/t${i}.txt`, `trickle ${i}\n`);
+    if (firstSeenAt === 0 && files().get(`${tree.path}/t0.txt`) === sha256("trickle 0\n")) {
+      firstSeenAt = Date.now();
+    }
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+  assert.ok(firstSeenAt > 0, "the first file of the trickle was registered while it went on");
+  assert.ok(firstSeenAt - started < 10_000, `registered after ${firstSeenAt - started} ms`);
+  const stopped = await watcher.stop();
+  assert.equal(stopped.code, 143, stopped.stderr);
+});
+
 Deno.test("watch started again catches up on what changed while it was stopped", async () => {
   await using server = await startPpserver();
   await using home = await tempDir("ppclient-home-");

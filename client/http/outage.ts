@@ -128,7 +128,7 @@ function abortable<T>(promise: Promise<T>, signal?: AbortSignal): Promise<T> {
 /** "5 min", "90 s", "1 h 30 min". */
 export function formatSpan(ms: number): string {
   const seconds = Math.round(ms / 1000);
-  if (seconds < 120 && seconds % 60 !== 0) return `${seconds} s`;
+  if (seconds < 60 || (seconds < 120 && seconds % 60 !== 0)) return `${seconds} s`;
   const minutes = Math.round(seconds / 60);
   if (minutes < 60) return `${minutes} min`;
   const hours = Math.floor(minutes / 60);
