@@ -68,3 +68,41 @@ Deno.test({
     assert.match(run.screen, /ppclient: summary\r?\n/);
   },
 });
+
+Deno.test({
+  name: "restore on an 80-column terminal shows %, bytes and files of the total, rate, and fits",
+  ignore: !hasScript,
+  async fn() {
+    await using server = await startPpserver();
+    await using home = await tempDir("ppclient-home-");
+    await using tree = await tempDir("ppclient-tree-");
+    await using target = await tempDir("ppclient-restore-");
+    await bigTree(tree.path, 200, 30);
+    await writeTree(tree.path, { "large.bin": pseudoRandom(96 * 1024 * 1024, 4) });
+    const common = ["--url", server.url, "-k", server.adminKey];
+    const scan = await inPty(
+      ["scan", tree.path, ...common, "--hostname", "pty-host"],
+      home.path,
+      80,
+    );
+    assert.equal(scan.code, 0, scan.screen.slice(-2000));
+
+    const run = await inPty(
+      ["restore", `pty-host:${tree.path}`, `${target.path}/out`, ...common, "-j", "1"],
+      home.path,
+      80,
+    );
+    assert.equal(run.code, 0, run.screen.slice(-2000));
+    const live = run.screen.split("\r\x1b[2K").map((part) => part.split(/\r?\n/)[0])
+      .filter((part) => / files\b/.test(part) && /\/s\b/.test(part));
+    assert.ok(live.length >= 1, `live lines were drawn: ${run.screen.slice(0, 2000)}`);
+    for (const line of live) assert.ok(line.length <= 79, `${line.length} columns: ${line}`);
+    assert.ok(
+      live.some((line) =>
+        /^\d+% [0-9.]+ [KMG]?i?B\/[0-9.]+ [KMG]?i?B \| \d+\/201 files \| /.test(line)
+      ),
+      `a line with the totals known: ${live.slice(-3).join("\n")}`,
+    );
+    assert.match(run.screen, /ppclient: restored 201 files/);
+  },
+});

@@ -181,6 +181,8 @@ export class TransferProgress {
   #live = false;
   done = 0;
   total: number | null = null;
+  /** Files done of the files known, for a transfer of many (`ppclient restore`). */
+  files: { done: number; known: number; complete: boolean } | null = null;
 
   constructor(terminal: Terminal, now?: () => number) {
     this.#terminal = terminal;
@@ -199,12 +201,14 @@ export class TransferProgress {
   line(columns = 0): string {
     const rate = this.#rate.sample(this.done);
     const total = this.total;
+    const files = this.files;
     return fitLine([
       total === null
         ? formatBytes(this.done)
         : `${percent(this.done, total, 0, 0, false)} ${formatBytes(this.done)}/${
           formatBytes(total)
         }`,
+      files === null ? "" : `${files.done}/${files.known}${files.complete ? "" : "+"} files`,
       `${formatBytes(rate)}/s`,
       total === null ? "" : eta(total - this.done, rate, false),
     ], columns);

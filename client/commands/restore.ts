@@ -12,10 +12,11 @@
 import { dirname, join } from "node:path";
 import { AppError } from "../../lib/errors.ts";
 import type { z } from "zod";
+import { BoundedQueue } from "../async/bounded_queue.ts";
 import { runPool } from "../async/pool.ts";
 import { EXIT } from "../cli/exit_codes.ts";
 import { digestOfFile } from "../cli/local_digest.ts";
-import { formatBytes } from "../cli/progress.ts";
+import { formatBytes, TransferProgress } from "../cli/progress.ts";
 import {
   COMMON_FLAGS,
   COMMON_HELP,
@@ -29,6 +30,9 @@ import { type QueryClient, snapshotPage } from "../http/query_client.ts";
 import type { Command } from "./command.ts";
 
 type SnapshotFile = z.infer<typeof snapshotPage>["items"][number];
+
+/** How many listed files may wait for their restore (the listing's memory bound). */
+const LISTING_AHEAD = 10_000;
 
 const HELP = `Usage: ppclient restore HOST:PATH TARGET [--at WHEN] [--overwrite] [OPTIONS]
 
@@ -82,7 +86,37 @@ export const restoreCommand: Command = {
     return await withQueryClient("restore", values, context, async ({ client, config }) => {
       const tally: Tally = { restored: 0, bytes: 0, unchanged: 0, failed: 0, missing: 0 };
       const prefix = path === "/" ? "/" : `${path.replace(/\/+$/, "")}/`;
-      const files = client.pages(client.hostPath(hostname, "snapshot"), { path, at }, snapshotPage);
+      const pages = client.pages(client.hostPath(hostname, "snapshot"), { path, at }, snapshotPage);
+      // The live line: bytes and files done of those listed so far, and the totals once the
+      // listing has ended. The listing runs up to LISTING_AHEAD files ahead of the restore,
+      // so a tree of fewer files has its totals at once and memory stays bounded.
+      const progress = new TransferProgress(terminal);
+      const listed = { done: 0, known: 0, complete: false };
+      progress.files = listed;
+      const ahead = new BoundedQueue<SnapshotFile>(LISTING_AHEAD);
+      const listing = (async () => {
+        let bytes = 0;
+        try {
+          for await (const file of pages) {
+            listed.known++;
+            bytes += file.file_size;
+            if (!await ahead.push(file)) return;
+          }
+          listed.complete = true;
+          progress.total = bytes;
+        } finally {
+          ahead.close();
+        }
+      })();
+      listing.catch(() => {}); // awaited below; handled here in case the restore fails first
+      const files = ahead[Symbol.asyncIterator]();
+      if (!config.quiet) progress.start();
+      /** A line of its own, above the live line. */
+      const say = (text: string) => {
+        progress.finish();
+        terminal.err(text);
+        if (!config.quiet) progress.start();
+      };
       let seen = 0;
       const destinationOf = async (file: SnapshotFile): Promise<string> => {
         if (file.filepath === path.replace(/\/+$/, "") || file.filepath === path) {
@@ -92,20 +126,38 @@ export const restoreCommand: Command = {
         }
         return join(target, ...safeParts(file.filepath.slice(prefix.length), file.filepath));
       };
-      await runPool(files, config.jobs, async (file) => {
-        seen++;
-        try {
-          const destination = await destinationOf(file);
-          await restoreOne(client, file, destination, values.overwrite === true, tally, interrupt);
-        } catch (error) {
-          if (interrupt.aborted) throw error;
-          if (error instanceof AppError && ["unauthorized", "forbidden"].includes(error.code)) {
-            throw error;
+      try {
+        await runPool(files, config.jobs, async (file) => {
+          seen++;
+          const counted = { bytes: 0 };
+          try {
+            const destination = await destinationOf(file);
+            await restoreOne(client, file, destination, values.overwrite === true, tally, {
+              signal: interrupt,
+              say,
+              onBytes: (count) => {
+                counted.bytes += count;
+                progress.done += count;
+              },
+            });
+          } catch (error) {
+            if (interrupt.aborted) throw error;
+            if (error instanceof AppError && ["unauthorized", "forbidden"].includes(error.code)) {
+              throw error;
+            }
+            tally.failed++;
+            say(`ppclient: ${file.filepath}: ${messageOf(error)}\n`);
+          } finally {
+            // A file skipped, refused or restored counts whole, so the line ends at 100%.
+            progress.done += Math.max(0, file.file_size - counted.bytes);
+            listed.done++;
           }
-          tally.failed++;
-          terminal.err(`ppclient: ${file.filepath}: ${messageOf(error)}\n`);
-        }
-      }, interrupt);
+        }, interrupt);
+      } finally {
+        progress.finish();
+        ahead.discard();
+      }
+      await listing;
       if (interrupt.aborted) {
         terminal.err("ppclient: interrupted; run the same command again to resume\n");
         return EXIT.interrupted;
@@ -132,7 +184,11 @@ export const restoreCommand: Command = {
       destination: string,
       overwrite: boolean,
       tally: Tally,
-      signal: AbortSignal,
+      { signal, onBytes, say }: {
+        signal: AbortSignal;
+        onBytes: (count: number) => void;
+        say: (text: string) => void;
+      },
     ): Promise<void> {
       const existing = await Deno.lstat(destination).catch((error) => {
         if (error instanceof Deno.errors.NotFound) return null;
@@ -159,7 +215,7 @@ export const restoreCommand: Command = {
       }
       if (!file.stored) {
         tally.missing++;
-        terminal.err(
+        say(
           `ppclient: ${file.filepath}: its content (${file.sha256}) was never received by the server; not restored\n`,
         );
         return;
@@ -174,7 +230,7 @@ export const restoreCommand: Command = {
       });
       try {
         if (file.file_size > 0) {
-          await downloadBlob(client.transport, file.sha256, sinkOf(output), {
+          await downloadBlob(client.transport, file.sha256, sinkOf(output, onBytes), {
             size: file.file_size,
             signal,
           });
@@ -199,13 +255,18 @@ async function setMetadata(path: string, file: SnapshotFile): Promise<void> {
   await Deno.utime(path, file.file_mtime, file.file_mtime);
 }
 
-function sinkOf(output: Deno.FsFile): DownloadSink {
+function sinkOf(output: Deno.FsFile, onBytes: (count: number) => void): DownloadSink {
+  let written = 0;
   return {
     async write(bytes) {
       let offset = 0;
       while (offset < bytes.byteLength) offset += await output.write(bytes.subarray(offset));
+      written += bytes.byteLength;
+      onBytes(bytes.byteLength);
     },
     async restart() {
+      onBytes(-written);
+      written = 0;
       await output.truncate(0);
       await output.seek(0, Deno.SeekMode.Start);
     },
