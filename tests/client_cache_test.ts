@@ -119,7 +119,7 @@ Deno.test("touch: a new mtime makes the file read and registered again, without 
   assert.equal(summary.unchanged, 3);
   assert.equal(summary.uploaded, 0);
   assert.equal(serverMtime(s.server.dataDir, path), later.getTime() / 1000);
-  assert.equal(serverHistoryCount(s.server.dataDir), 0, "same digest: no history entry");
+  assert.equal(await serverHistoryCount(s.server), 0, "same digest: no history entry");
 });
 
 Deno.test("a rewrite with the same size and the same mtime is caught by the ctime: read, registered and uploaded", async () => {
@@ -137,9 +137,9 @@ Deno.test("a rewrite with the same size and the same mtime is caught by the ctim
   assert.equal(summary.registered, 1);
   assert.equal(summary.uploaded, 1);
   assert.equal(summary.unchanged, 3);
-  const file = serverFiles(s.server.dataDir).find((f) => f.filepath === path);
+  const file = (await serverFiles(s.server)).find((f) => f.filepath === path);
   assert.equal(file?.sha256, sha256("BRAVO\n"));
-  assert.equal(serverHistoryCount(s.server.dataDir), 1, "the old digest is kept as history");
+  assert.equal(await serverHistoryCount(s.server), 1, "the old digest is kept as history");
 });
 
 Deno.test("rename: the new path is registered (its blob is not sent again) and the old path is reported deleted", async () => {
@@ -150,8 +150,8 @@ Deno.test("rename: the new path is registered (its blob is not sent again) and t
   assert.equal(summary.registered, 1);
   assert.equal(summary.uploaded, 0);
   assert.equal(summary.deleted, 1);
-  assert.deepEqual(serverDeletedPaths(s.server.dataDir), [`${s.tree.path}/sub/c.txt`]);
-  const live = serverFiles(s.server.dataDir).map((f) => f.filepath);
+  assert.deepEqual(await serverDeletedPaths(s.server), [`${s.tree.path}/sub/c.txt`]);
+  const live = (await serverFiles(s.server)).map((f) => f.filepath);
   assert.ok(live.includes(`${s.tree.path}/sub/c-renamed.txt`));
 });
 
@@ -162,10 +162,10 @@ Deno.test("hard links: two paths of one inode are both registered, the blob stor
   const first = await s.scan();
   assert.equal(first.summary.registered, 5);
   assert.equal(first.summary.uploaded, 4);
-  const paths = serverFiles(s.server.dataDir).filter((f) => f.sha256 === sha256("alpha\n"))
+  const paths = (await serverFiles(s.server)).filter((f) => f.sha256 === sha256("alpha\n"))
     .map((f) => f.filepath).sort();
   assert.deepEqual(paths, [`${s.tree.path}/a.txt`, `${s.tree.path}/sub/a-link.txt`]);
-  assert.equal((await serverBlobs(s.server.dataDir)).length, 4);
+  assert.equal((await serverBlobs(s.server)).length, 4);
   const again = await s.scan();
   assert.equal(again.summary.unchanged, 5);
   assert.equal(again.summary.hashed, 0);
@@ -178,13 +178,13 @@ Deno.test("deletion: a file gone since the last scan is reported deleted once; a
   const second = await s.scan();
   assert.equal(second.summary.deleted, 1);
   assert.equal(second.summary.scanned, 3);
-  assert.deepEqual(serverDeletedPaths(s.server.dataDir), [`${s.tree.path}/sub/d.txt`]);
+  assert.deepEqual(await serverDeletedPaths(s.server), [`${s.tree.path}/sub/d.txt`]);
   const third = await s.scan();
   assert.equal(third.summary.deleted, 0, "reported once");
   await Deno.writeTextFile(`${s.tree.path}/sub/d.txt`, "delta again\n");
   const fourth = await s.scan();
   assert.equal(fourth.summary.registered, 1);
-  assert.deepEqual(serverDeletedPaths(s.server.dataDir), []);
+  assert.deepEqual(await serverDeletedPaths(s.server), []);
 });
 
 Deno.test("a scan of a subdirectory reports nothing deleted outside it", async () => {
@@ -198,7 +198,7 @@ Deno.test("a scan of a subdirectory reports nothing deleted outside it", async (
   const summary = JSON.parse(sub.stdout);
   assert.equal(summary.unchanged, 2);
   assert.equal(summary.deleted, 0);
-  assert.deepEqual(serverDeletedPaths(s.server.dataDir), []);
+  assert.deepEqual(await serverDeletedPaths(s.server), []);
 });
 
 Deno.test("--full reads and registers every file again, sends no blob the server has, and refreshes the cache", async () => {
@@ -249,7 +249,7 @@ Deno.test({
     assert.match(second.stderr, /sub: permission denied/);
     const summary = JSON.parse(second.stdout);
     assert.equal(summary.deleted, 1, "b.txt is gone; the files in sub/ may still be there");
-    assert.deepEqual(serverDeletedPaths(s.server.dataDir), [`${s.tree.path}/b.txt`]);
+    assert.deepEqual(await serverDeletedPaths(s.server), [`${s.tree.path}/b.txt`]);
     await Deno.chmod(`${s.tree.path}/sub`, 0o755);
     const third = await scan();
     assert.equal(third.code, 0, third.stderr);

@@ -46,7 +46,7 @@ Deno.test("a scan prints its summary on stdout, nothing on stderr, and exits 0",
   assert.match(run.stdout, /uploaded +2 files, 4 B/);
   assert.match(run.stdout, /deduplicated +1\n/);
   assert.match(run.stdout, /failed +0\n/);
-  assert.equal(serverFiles(server.dataDir).length, 3);
+  assert.equal((await serverFiles(server)).length, 3);
 });
 
 Deno.test("a path that does not exist is a usage error: exit 2, message on stderr, nothing sent", async () => {
@@ -61,7 +61,7 @@ Deno.test("a path that does not exist is a usage error: exit 2, message on stder
   assert.equal(run.code, 2);
   assert.equal(run.stdout, "");
   assert.match(run.stderr, /^ppclient: Path ".*\/missing" does not exist/);
-  assert.deepEqual(serverFiles(server.dataDir), []);
+  assert.deepEqual(await serverFiles(server), []);
 });
 
 Deno.test("usage and configuration errors exit 2 with a message on stderr", async () => {
@@ -118,21 +118,25 @@ Deno.test("config precedence: flags over environment over ./ppclient.conf over ~
   );
   const scan = (args: string[], env: Record<string, string> = {}) =>
     runClient(["scan", tree.path, "--json", ...args], { home: home.path, cwd: work.path, env });
-  const hosts = () => new Set(serverFiles(server.dataDir).map((f) => f.hostname));
+  const hosts = async () => new Set((await serverFiles(server)).map((f) => f.hostname));
 
   // The home file's key is wrong: the environment's key must win over it.
   const refused = await scan([]);
   assert.equal(refused.code, 3, refused.stderr);
   const fromEnv = await scan([], { PUTPLACE_API_KEY: server.adminKey });
   assert.equal(fromEnv.code, 0, fromEnv.stderr);
-  assert.deepEqual(hosts(), new Set(["from-cwd"]), "./ppclient.conf wins over ~/ppclient.conf");
+  assert.deepEqual(
+    await hosts(),
+    new Set(["from-cwd"]),
+    "./ppclient.conf wins over ~/ppclient.conf",
+  );
   assert.equal(JSON.parse(fromEnv.stdout).skipped_by_reason.excluded, 1, "home excludes apply");
 
   const fromFlag = await scan(["--hostname", "from-flag", "-k", server.adminKey], {
     PUTPLACE_API_KEY: "0".repeat(64),
   });
   assert.equal(fromFlag.code, 0, fromFlag.stderr);
-  assert.deepEqual(hosts(), new Set(["from-cwd", "from-flag"]));
+  assert.deepEqual(await hosts(), new Set(["from-cwd", "from-flag"]));
 });
 
 Deno.test("a refused API key exits 3 with the server's reason on stderr", async () => {
@@ -161,7 +165,7 @@ Deno.test("a refused API key exits 3 with the server's reason on stderr", async 
   );
   assert.equal(readOnly.code, 3);
   assert.match(readOnly.stderr, /has scope "read"; "ppclient scan" needs a "write" key/);
-  assert.deepEqual(serverFiles(server.dataDir), []);
+  assert.deepEqual(await serverFiles(server), []);
 });
 
 Deno.test("a server that cannot be reached exits 1 once --retry-for is spent", async () => {
@@ -218,7 +222,7 @@ Deno.test({
     assert.deepEqual(summary.failed_by_reason, { unreadable: 2 });
     assert.equal(summary.registered, 2);
     assert.deepEqual(
-      serverFiles(server.dataDir).map((f) => [f.filepath, f.sha256]),
+      (await serverFiles(server)).map((f) => [f.filepath, f.sha256]),
       [
         [`${tree.path}/ok.txt`, sha256("readable\n")],
         [`${tree.path}/zz/after.txt`, sha256("after\n")],
@@ -251,7 +255,7 @@ Deno.test("Ctrl-C once stops a classic scan, prints the partial summary and exit
   assert.ok(summary.registered > 0, "some work was done");
   assert.ok(summary.scanned < total, `stopped early (${summary.scanned} of ${total})`);
   // Every registration the summary counts is on the server (abandoned ones may be too).
-  const registered = serverFiles(server.dataDir).length;
+  const registered = (await serverFiles(server)).length;
   assert.ok(registered >= summary.registered && registered < total, `${registered} on server`);
 });
 
@@ -282,7 +286,7 @@ Deno.test("Ctrl-C once lets the files in flight of a classic scan finish, takes 
   assert.ok(summary.scanned >= 1 && summary.scanned <= 4, `scanned ${summary.scanned}`);
   assert.equal(summary.registered, summary.scanned);
   assert.equal(summary.uploaded, gate.uploads());
-  assert.equal(serverFiles(server.dataDir).length, summary.registered);
+  assert.equal((await serverFiles(server)).length, summary.registered);
 });
 
 Deno.test("Ctrl-C twice stops at once with exit 130 and no summary", async () => {
@@ -340,6 +344,6 @@ Deno.test("Ctrl-C once lets the files in flight of a /v1 scan finish, takes no n
   assert.ok(summary.scanned < total, `stopped taking files (${summary.scanned} of ${total})`);
   assert.equal(summary.registered, summary.scanned);
   assert.equal(summary.uploaded, summary.registered, "all contents are distinct");
-  assert.equal(serverFiles(server.dataDir).length, summary.registered);
-  assert.equal((await serverBlobs(server.dataDir)).length, summary.uploaded);
+  assert.equal((await serverFiles(server)).length, summary.registered);
+  assert.equal((await serverBlobs(server)).length, summary.uploaded);
 });

@@ -1,15 +1,24 @@
 /**
  * Shared pieces of the ppclient tests: fixture trees on disk, running the client (in
  * process or as a real `deno run client/main.ts` process) and looking at what a real
- * ppserver holds afterwards (its metadata SQLite file and its blob directory).
+ * ppserver holds afterwards, asked through its /v1 read API with the admin key.
  */
 import { createHash } from "node:crypto";
 import { homedir } from "node:os";
-import { DatabaseSync } from "node:sqlite";
 import { fileURLToPath } from "node:url";
 import { main } from "../client/main.ts";
 import { type ConfigSources, processSources } from "../client/cli/config.ts";
 import { capturedTerminal } from "../client/cli/terminal.ts";
+import type { z } from "zod";
+import { EMPTY_DIGEST } from "../lib/digest.ts";
+import { MAX_PAGE_SIZE } from "../lib/metadata_store/inventory.ts";
+import {
+  changeSchema,
+  fileDetailSchema,
+  fileRecordSchema,
+  pageSchema,
+} from "../lib/wire/queries.ts";
+import { missingResponseSchema } from "../lib/wire/v1.ts";
 
 export const CLIENT_MAIN = fileURLToPath(new URL("../client/main.ts", import.meta.url));
 
@@ -141,77 +150,153 @@ export interface ServerFile {
   file_size: number;
 }
 
-/** Every file the server's SQLite metadata store holds, sorted by host and path. */
-export function serverFiles(dataDir: string): ServerFile[] {
-  const db = new DatabaseSync(`${dataDir}/metadata.sqlite`, { readOnly: true });
-  try {
-    return db.prepare(
-      "SELECT hostname, filepath, sha256, file_size FROM files ORDER BY hostname, filepath",
-    ).all().map((row) => ({
-      hostname: String(row.hostname),
-      filepath: String(row.filepath),
-      sha256: String(row.sha256),
-      file_size: Number(row.file_size),
-    }));
-  } finally {
-    db.close();
-  }
-}
-
-/** Paths of the server's files that are marked deleted (soft delete), sorted. */
-export function serverDeletedPaths(dataDir: string): string[] {
-  const db = new DatabaseSync(`${dataDir}/metadata.sqlite`, { readOnly: true });
-  try {
-    return db.prepare("SELECT filepath FROM files WHERE deleted_at IS NOT NULL ORDER BY filepath")
-      .all().map((row) => String(row.filepath));
-  } finally {
-    db.close();
-  }
-}
-
-/** Rows of the server's file history (digest changes of a (hostname, filepath)). */
-export function serverHistoryCount(dataDir: string): number {
-  const db = new DatabaseSync(`${dataDir}/metadata.sqlite`, { readOnly: true });
-  try {
-    const row = db.prepare("SELECT count(*) AS n FROM file_history").get();
-    return Number(row?.n);
-  } finally {
-    db.close();
-  }
+/** A running ppserver as the helpers below see it: its address and its admin key. */
+export interface ServerAccess {
+  url: string;
+  adminKey: string;
 }
 
 /**
- * The blobs in the server's data directory, each checked to hash to its digest: blob files
- * (`blobs/<2 hex>/<digest>`; temporary files are not blobs) and packed blobs (the rows of
- * `blobs/packs/index.db`, read from their packs).
+ * GET a /v1 read route of a real server (admin key) and parse the answer with the wire
+ * schema: what these helpers report is what a user of the API can observe, whatever store
+ * the server runs on.
  */
-export async function serverBlobs(dataDir: string): Promise<string[]> {
-  const digests: string[] = [];
-  const root = `${dataDir}/blobs`;
-  for await (const prefix of Deno.readDir(root)) {
-    if (!prefix.isDirectory || prefix.name === "packs") continue;
-    for await (const entry of Deno.readDir(`${root}/${prefix.name}`)) {
-      if (entry.name.startsWith(".tmp-")) continue;
-      const bytes = await Deno.readFile(`${root}/${prefix.name}/${entry.name}`);
-      if (sha256(bytes) !== entry.name) throw new Error(`blob ${entry.name} has other bytes`);
-      if (!entry.name.startsWith(prefix.name)) throw new Error(`blob ${entry.name} misplaced`);
-      digests.push(entry.name);
+async function readV1<T extends z.ZodType>(
+  server: ServerAccess,
+  path: string,
+  schema: T,
+): Promise<z.output<T>> {
+  const response = await fetch(`${server.url}${path}`, {
+    headers: { "x-api-key": server.adminKey },
+  });
+  if (!response.ok) throw new Error(`GET ${path}: ${response.status} ${await response.text()}`);
+  return schema.parse(await response.json());
+}
+
+/** Every item of a paged /v1 route, following `next_cursor`. */
+async function allPages<T extends z.ZodType>(
+  server: ServerAccess,
+  path: string,
+  item: T,
+  params: Record<string, string> = {},
+): Promise<z.output<T>[]> {
+  const items: z.output<T>[] = [];
+  let cursor: string | null = null;
+  do {
+    const query = new URLSearchParams({ ...params, limit: String(MAX_PAGE_SIZE) });
+    if (cursor !== null) query.set("cursor", cursor);
+    const page = await readV1(server, `${path}?${query}`, pageSchema(item));
+    items.push(...page.items);
+    cursor = page.next_cursor;
+  } while (cursor !== null);
+  return items;
+}
+
+/** Every live file the server holds (`GET /v1/search` unfiltered), sorted by host and path. */
+export async function serverFiles(server: ServerAccess): Promise<ServerFile[]> {
+  const files = await allPages(server, "/v1/search", fileRecordSchema);
+  return files.map(({ hostname, filepath, sha256, file_size }) => ({
+    hostname,
+    filepath,
+    sha256,
+    file_size,
+  })).sort((a, b) => compare(a.hostname, b.hostname) || compare(a.filepath, b.filepath));
+}
+
+function compare(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0;
+}
+
+/** Every change since the epoch (`GET /v1/changes`): additions, modifications, deletions. */
+function allChanges(server: ServerAccess) {
+  return allPages(server, "/v1/changes", changeSchema, { since: "1970-01-01" });
+}
+
+/**
+ * Every file the server has ever been told about, with its detail (`GET
+ * /v1/hosts/{host}/file`): the (host, path) pairs named by a change, live or deleted.
+ */
+async function allFileDetails(server: ServerAccess): Promise<FileDetail[]> {
+  const seen = new Map<string, { hostname: string; filepath: string }>();
+  for (const change of await allChanges(server)) {
+    seen.set(JSON.stringify([change.hostname, change.filepath]), change);
+  }
+  const details: FileDetail[] = [];
+  for (const { hostname, filepath } of seen.values()) {
+    const query = new URLSearchParams({ path: filepath });
+    details.push(
+      await readV1(
+        server,
+        `/v1/hosts/${encodeURIComponent(hostname)}/file?${query}`,
+        fileDetailSchema,
+      ),
+    );
+  }
+  return details;
+}
+
+type FileDetail = z.output<typeof fileDetailSchema>;
+
+/** Paths of the server's files that are reported deleted (soft delete), sorted. */
+export async function serverDeletedPaths(server: ServerAccess): Promise<string[]> {
+  return (await allFileDetails(server)).filter((d) => d.deleted_at !== null)
+    .map((d) => d.file.filepath).sort();
+}
+
+/** Entries of the server's file history (earlier digests of a (hostname, filepath)), all files. */
+export async function serverHistoryCount(server: ServerAccess): Promise<number> {
+  return (await allFileDetails(server)).reduce((n, d) => n + d.history.length, 0);
+}
+
+/**
+ * The digests the server stores, sorted, each downloaded (`GET /v1/blobs/{digest}`) and
+ * checked to hash to its digest. The API lists no blobs, so the digests asked about (`POST
+ * /v1/blobs/missing`) are every digest a file has or had (changes and history) plus `also`:
+ * a blob no file names (an upload never registered) is seen only when the test names it
+ * in `also`. The empty content is always answered and is no blob, so it is left out.
+ */
+export async function serverBlobs(
+  server: ServerAccess,
+  also: readonly string[] = [],
+): Promise<string[]> {
+  const candidates = new Set<string>(also);
+  for (const change of await allChanges(server)) {
+    candidates.add(change.sha256);
+    if (change.previous_sha256 !== null) candidates.add(change.previous_sha256);
+  }
+  for (const detail of await allFileDetails(server)) {
+    for (const entry of detail.history) candidates.add(entry.sha256);
+  }
+  // The empty content is always there (no blob holds it): not a stored blob.
+  candidates.delete(EMPTY_DIGEST);
+  const asked = [...candidates];
+  const missing = new Set<string>();
+  for (let i = 0; i < asked.length; i += 1000) {
+    const response = await fetch(`${server.url}/v1/blobs/missing`, {
+      method: "POST",
+      headers: { "x-api-key": server.adminKey, "content-type": "application/json" },
+      body: JSON.stringify({
+        blobs: asked.slice(i, i + 1000).map((digest) => ({ digest, size: 0 })),
+      }),
+    });
+    if (!response.ok) throw new Error(`missing blobs: ${response.status} ${await response.text()}`);
+    for (const digest of missingResponseSchema.parse(await response.json()).missing) {
+      missing.add(digest);
     }
   }
-  const db = new DatabaseSync(`${root}/packs/index.db`, { readOnly: true });
-  try {
-    for (const row of db.prepare("SELECT digest, pack, offset, size FROM packed").all()) {
-      const pack = await Deno.readFile(`${root}/packs/${row.pack}`);
-      const bytes = pack.subarray(Number(row.offset), Number(row.offset) + Number(row.size));
-      if (sha256(bytes) !== row.digest) {
-        throw new Error(`packed blob ${row.digest} has other bytes`);
-      }
-      digests.push(String(row.digest));
+  const stored = asked.filter((digest) => !missing.has(digest)).sort();
+  for (const digest of stored) {
+    const response = await fetch(`${server.url}/v1/blobs/${digest}`, {
+      headers: { "x-api-key": server.adminKey },
+    });
+    if (!response.ok || response.body === null) {
+      throw new Error(`blob ${digest}: ${response.status} ${await response.text()}`);
     }
-  } finally {
-    db.close();
+    const hash = createHash("sha256");
+    for await (const chunk of response.body) hash.update(chunk);
+    if (hash.digest("hex") !== digest) throw new Error(`blob ${digest} has other bytes`);
   }
-  return digests.sort();
+  return stored;
 }
 
 /** `GET /get_file/{digest}` on a real server: status and body. */

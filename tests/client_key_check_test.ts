@@ -83,7 +83,7 @@ Deno.test("with a warm scan cache, an unknown, a revoked and a read-only key eac
     readOnly.stderr,
     `ppclient: The API key "dashboard" has scope "read"; "ppclient scan" needs a "write" key\n`,
   );
-  assert.equal(serverFiles(server.dataDir).length, 2);
+  assert.equal((await serverFiles(server)).length, 2);
 });
 
 Deno.test("ppclient get checks its key too: a read key is enough, an unknown one exits 3", async () => {
@@ -116,5 +116,5 @@ Deno.test("against a classic-only server a refused key exits 3 before any work (
   assert.equal(run.code, 3);
   assert.equal(run.stdout, "");
   assert.match(run.stderr, /refused the API key: Invalid API key/);
-  assert.deepEqual(serverFiles(server.dataDir), []);
+  assert.deepEqual(await serverFiles(server), []);
 });

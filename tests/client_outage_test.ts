@@ -47,7 +47,7 @@ Deno.test("a server stopped and restarted mid-scan: the scan pauses, resumes and
   const summary = JSON.parse(out);
   assert.equal(summary.failed, 0, "no file failed because of the outage");
   assert.equal(summary.registered, total);
-  assert.equal(serverFiles(second.dataDir).length, total);
+  assert.equal((await serverFiles(second)).length, total);
 });
 
 Deno.test("a server gone longer than --retry-for stops a classic scan with one error, not one per file", async () => {

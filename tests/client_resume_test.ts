@@ -128,7 +128,7 @@ Deno.test("a large upload cut short continues in the next run: the server's part
   const first = await cutRun(proxy, args, home.path, 16 * MiB);
   assert.equal(first.code, 1, first.stderr);
   assert.match(first.stderr, /could not be used for 1 s \(--retry-for\)/);
-  assert.deepEqual(await serverBlobs(server.dataDir), [], "not complete yet");
+  assert.deepEqual(await serverBlobs(server, [sha256(bytes)]), [], "not complete yet");
 
   proxy.restore();
   const second = await runClient(args, { home: home.path });
@@ -143,7 +143,7 @@ Deno.test("a large upload cut short continues in the next run: the server's part
     proxy.state.up < size - offset + MiB,
     `the second run sent ${proxy.state.up} bytes, the rest is ${size - offset}`,
   );
-  assert.deepEqual(await serverBlobs(server.dataDir), [sha256(bytes)]);
+  assert.deepEqual(await serverBlobs(server), [sha256(bytes)]);
 });
 
 Deno.test("an unfinished upload the server no longer has starts over cleanly", async () => {
@@ -176,5 +176,5 @@ Deno.test("an unfinished upload the server no longer has starts over cleanly", a
   const second = await runClient(args, { home: home.path });
   assert.equal(second.code, 0, second.stderr);
   assert.doesNotMatch(second.stderr, /left unfinished by an earlier run/);
-  assert.deepEqual(await serverBlobs(server.dataDir), [sha256(bytes)]);
+  assert.deepEqual(await serverBlobs(server), [sha256(bytes)]);
 });

@@ -110,8 +110,8 @@ Deno.test("ppclient registers every file once per host and stores each distinct 
     ...(fifo ? { special: 1 } : {}),
   });
 
-  assert.deepEqual(serverFiles(server.dataDir), expectedFiles("a", a.path, HOST_A_FILES));
-  assert.deepEqual(await serverBlobs(server.dataDir), distinctStored(HOST_A_FILES));
+  assert.deepEqual(await serverFiles(server), expectedFiles("a", a.path, HOST_A_FILES));
+  assert.deepEqual(await serverBlobs(server), distinctStored(HOST_A_FILES));
   for (const content of [README, BIG, "todo\n", "keep me\n"]) {
     const found = await getFile(server, sha256(content));
     assert.equal(found.status, 200);
@@ -139,9 +139,9 @@ Deno.test("ppclient registers every file once per host and stores each distinct 
   assert.equal(summaryB.uploaded, 1, "only the content the server lacked");
   assert.equal(summaryB.uploaded_bytes, 2);
   assert.equal(summaryB.deduplicated, 2);
-  assert.deepEqual(await serverBlobs(server.dataDir), distinctStored(HOST_A_FILES, hostB));
+  assert.deepEqual(await serverBlobs(server), distinctStored(HOST_A_FILES, hostB));
   assert.deepEqual(
-    serverFiles(server.dataDir).filter((f) => f.hostname === "b"),
+    (await serverFiles(server)).filter((f) => f.hostname === "b"),
     expectedFiles("b", b.path, hostB),
   );
   assert.equal((await getFile(server, sha256(README))).body.hostname, "a", "the epoch file");
@@ -159,8 +159,8 @@ Deno.test("ppclient registers every file once per host and stores each distinct 
   assert.equal(summaryAgain.registered, 0);
   assert.equal(summaryAgain.uploaded, 0);
   assert.equal(summaryAgain.deleted, 0);
-  assert.equal(serverFiles(server.dataDir).length, 9);
-  assert.equal(serverHistoryCount(server.dataDir), 0);
+  assert.equal((await serverFiles(server)).length, 9);
+  assert.equal(await serverHistoryCount(server), 0);
 });
 
 Deno.test("--follow-symlinks registers files reached through links and skips loops and dangling links", async () => {
@@ -186,10 +186,10 @@ Deno.test("--follow-symlinks registers files reached through links and skips loo
   assert.equal(summary.registered, 7);
   assert.equal(summary.skipped_by_reason.symlink_loop, 2);
   assert.equal(summary.skipped_by_reason.dangling_symlink, 1);
-  const files = serverFiles(server.dataDir);
+  const files = await serverFiles(server);
   const link = files.find((f) => f.filepath === `${a.path}/link-to-readme`);
   assert.equal(link?.sha256, sha256(README));
-  assert.deepEqual(await serverBlobs(server.dataDir), distinctStored(HOST_A_FILES));
+  assert.deepEqual(await serverBlobs(server), distinctStored(HOST_A_FILES));
 });
 
 Deno.test("--dry-run hashes and counts but sends no request at all", async () => {
@@ -239,8 +239,8 @@ Deno.test("--dry-run against a real server leaves its metadata and blob stores e
   );
   assert.equal(run.code, 0, run.stderr);
   assert.match(run.stdout, /dry run, nothing was sent/);
-  assert.deepEqual(serverFiles(server.dataDir), []);
-  assert.deepEqual(await serverBlobs(server.dataDir).catch(() => []), []);
+  assert.deepEqual(await serverFiles(server), []);
+  assert.deepEqual(await serverBlobs(server, distinctStored(HOST_A_FILES)), []);
 });
 
 Deno.test("5xx answers are retried: a classic scan through a flaky proxy still registers everything", async () => {
@@ -271,8 +271,8 @@ Deno.test("5xx answers are retried: a classic scan through a flaky proxy still r
     "health, the key check, three registrations, three uploads",
   );
   assert.ok([...seen.values()].every((n) => n === 2), "each failed once, then succeeded");
-  assert.equal(serverFiles(server.dataDir).length, 3);
-  assert.equal((await serverBlobs(server.dataDir)).length, 3);
+  assert.equal((await serverFiles(server)).length, 3);
+  assert.equal((await serverBlobs(server)).length, 3);
 });
 
 Deno.test("classic: a file whose registration keeps failing counts as failed after bounded retries; the scan goes on", async () => {
@@ -306,7 +306,7 @@ Deno.test("classic: a file whose registration keeps failing counts as failed aft
   assert.equal(summary.registered, 2);
   assert.deepEqual(summary.failed_by_reason, { unavailable: 1 });
   assert.deepEqual(
-    serverFiles(server.dataDir).map((f) => f.filepath).sort(),
+    (await serverFiles(server)).map((f) => f.filepath).sort(),
     [`${tree.path}/good.txt`, `${tree.path}/z/ok.txt`],
   );
 });
@@ -341,8 +341,8 @@ Deno.test("5xx answers are retried: a /v1 scan through a flaky proxy still regis
     assert.ok(paths.includes(request), `${request} was sent`);
   }
   assert.ok([...seen.values()].every((n) => n === 2), "each failed once, then succeeded");
-  assert.equal(serverFiles(server.dataDir).length, 3);
-  assert.equal((await serverBlobs(server.dataDir)).length, 3);
+  assert.equal((await serverFiles(server)).length, 3);
+  assert.equal((await serverBlobs(server)).length, 3);
 });
 
 Deno.test("/v1: a batch whose registration keeps failing fails its files after bounded retries; the next scan registers them without reading them again", async () => {
@@ -369,7 +369,7 @@ Deno.test("/v1: a batch whose registration keeps failing fails its files after b
   const summary = JSON.parse(run.stdout);
   assert.equal(summary.registered, 0);
   assert.deepEqual(summary.failed_by_reason, { unavailable: 2 });
-  assert.deepEqual(serverFiles(server.dataDir), []);
+  assert.deepEqual(await serverFiles(server), []);
 
   failing = false;
   const again = await runInProcess(args, { home: home.path });
@@ -378,6 +378,6 @@ Deno.test("/v1: a batch whose registration keeps failing fails its files after b
   assert.equal(second.registered, 2);
   assert.equal(second.uploaded, 2);
   assert.equal(second.hashed, 0, "the cache kept the digests of the files that failed to register");
-  assert.equal(serverFiles(server.dataDir).length, 2);
-  assert.equal((await serverBlobs(server.dataDir)).length, 2);
+  assert.equal((await serverFiles(server)).length, 2);
+  assert.equal((await serverBlobs(server)).length, 2);
 });

@@ -49,7 +49,7 @@ for (const [signal, code] of [["SIGTERM", 143], ["SIGHUP", 129]] as const) {
     assert.equal(summary.abandoned, 0);
     assert.ok(summary.registered > 0, JSON.stringify(summary));
     assert.equal(summary.registered, summary.scanned, "every file taken was finished");
-    assert.equal(serverFiles(server.dataDir).length, summary.registered);
+    assert.equal((await serverFiles(server)).length, summary.registered);
   });
 }
 

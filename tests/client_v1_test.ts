@@ -51,8 +51,8 @@ Deno.test("against a classic-only server (404 for /v1) the client uses the class
       "checks the key)",
   );
   assert.equal(requests.filter((r) => r === "POST /put_file").length, 4, "one request per file");
-  assert.equal(serverFiles(server.dataDir).length, 4);
-  assert.equal((await serverBlobs(server.dataDir)).length, 2);
+  assert.equal((await serverFiles(server)).length, 4);
+  assert.equal((await serverBlobs(server)).length, 2);
 
   await Deno.remove(`${tree.path}/copy-of-a.txt`);
   const again = await runInProcess(args, { home: home.path });
@@ -64,7 +64,7 @@ Deno.test("against a classic-only server (404 for /v1) the client uses the class
     again.stderr,
     /1 files under .* are gone since the last scan; the server speaks only the classic API/,
   );
-  assert.deepEqual(serverDeletedPaths(server.dataDir), [], "a classic server cannot be told");
+  assert.deepEqual(await serverDeletedPaths(server), [], "a classic server cannot be told");
 });
 
 Deno.test("/v1 scan: small blobs go in blob batches, a blob over the per-blob cap is streamed with PUT, nothing uses the classic routes", async () => {
@@ -92,8 +92,8 @@ Deno.test("/v1 scan: small blobs go in blob batches, a blob over the per-blob ca
   assert.ok(counts("POST /v1/blobs/batch") <= 5, "small blobs share batches");
   assert.ok(counts("POST /v1/files/batch") <= 5, "files are registered in batches");
   assert.equal(proxy.requests.filter((r) => !r.includes("/v1") && r !== "GET /health").length, 0);
-  assert.equal(serverFiles(server.dataDir).length, 52);
-  assert.equal((await serverBlobs(server.dataDir)).length, 41);
+  assert.equal((await serverFiles(server)).length, 52);
+  assert.equal((await serverBlobs(server)).length, 41);
 });
 
 Deno.test("a blob of 8 MiB or more goes through a resumable upload in pieces that resumes after the connection drops twice", async () => {
@@ -128,8 +128,8 @@ Deno.test("a blob of 8 MiB or more goes through a resumable upload in pieces tha
   const summary = JSON.parse(run.stdout);
   assert.equal(summary.uploaded, 1);
   assert.equal(summary.uploaded_bytes, size);
-  assert.deepEqual(await serverBlobs(server.dataDir), [digest]);
-  assert.deepEqual(serverFiles(server.dataDir).map((f) => f.sha256), [digest]);
+  assert.deepEqual(await serverBlobs(server), [digest]);
+  assert.deepEqual((await serverFiles(server)).map((f) => f.sha256), [digest]);
   const uploads = [...Deno.readDirSync(`${server.dataDir}/uploads`)];
   assert.deepEqual(uploads, [], "the completed upload left nothing behind");
 });
@@ -149,7 +149,7 @@ Deno.test("over plain http a large file goes up in one PATCH that streams the wh
   assert.equal(run.code, 0, run.stderr);
   assert.equal(proxy.requests.filter((r) => r.startsWith("PATCH /v1/uploads/")).length, 1);
   assert.equal(JSON.parse(run.stdout).uploaded_bytes, size);
-  assert.deepEqual(await serverBlobs(server.dataDir), [sha256(bytes)]);
+  assert.deepEqual(await serverBlobs(server), [sha256(bytes)]);
 });
 
 Deno.test("with an injected fetch (bodies not streamed over node:http) a large file goes up in one PATCH per 8 MiB piece", async () => {
@@ -175,7 +175,7 @@ Deno.test("with an injected fetch (bodies not streamed over node:http) a large f
   const piece = 8 * 1024 * 1024;
   assert.deepEqual(patches, [0, piece, 2 * piece, 3 * piece]);
   assert.equal(JSON.parse(run.stdout).uploaded_bytes, size);
-  assert.deepEqual(await serverBlobs(server.dataDir), [sha256(bytes)]);
+  assert.deepEqual(await serverBlobs(server), [sha256(bytes)]);
 });
 
 Deno.test("/v1: a large file rewritten while its resumable upload streams is failed as changed; its last piece is never sent", async () => {
@@ -206,7 +206,8 @@ Deno.test("/v1: a large file rewritten while its resumable upload streams is fai
   assert.deepEqual(JSON.parse(run.stdout).failed_by_reason, { changed: 1 });
   // The upload checks the file's identity (stat) rather than hashing it a second time.
   assert.match(run.stderr, /large\.bin: was modified after it was hashed/);
-  assert.deepEqual(await serverBlobs(server.dataDir), [], "nothing stored under the old digest");
+  const now = sha256(await Deno.readFile(path));
+  assert.deepEqual(await serverBlobs(server, [now]), [], "nothing stored under either digest");
 });
 
 Deno.test("/v1: a file rewritten after its registration is failed as changed; its new bytes are never stored under the old digest", async () => {
@@ -244,8 +245,8 @@ Deno.test("/v1: a file rewritten after its registration is failed as changed; it
   assert.equal(summary.registered, 1);
   assert.match(run.stderr, /small\.txt: was modified after it was hashed/);
   assert.match(run.stderr, /large\.bin: was modified after it was hashed/);
-  assert.deepEqual(await serverBlobs(server.dataDir), [sha256("calm\n")]);
-  const onServer = serverFiles(server.dataDir);
+  assert.deepEqual(await serverBlobs(server), [sha256("calm\n")]);
+  const onServer = await serverFiles(server);
   assert.equal(onServer.find((f) => f.filepath.endsWith("small.txt"))?.sha256, sha256("before\n"));
 });
 
@@ -300,7 +301,7 @@ Deno.test("/v1 scan keeps to the caps the server announces: files per batch, blo
   assert.ok(count("POST /v1/files/batch") >= 5, "at most 7 files per batch (no 413 either)");
   assert.ok(count("POST /v1/blobs/batch") >= 6, "at most 5 blobs per batch");
   assert.equal(count("PUT /v1/blobs/"), 3, "blobs over 100 bytes are sent alone");
-  assert.equal((await serverBlobs(server.dataDir)).length, 33);
+  assert.equal((await serverBlobs(server)).length, 33);
 });
 
 Deno.test("a batch the server finds too large (413) is split and sent again until it fits", async () => {
@@ -324,5 +325,5 @@ Deno.test("a batch the server finds too large (413) is split and sent again unti
   assert.equal(run.code, 0, run.stderr);
   assert.equal(JSON.parse(run.stdout).registered, 20);
   assert.ok(proxy.requests.filter((r) => r === "POST /v1/files/batch").length > 5);
-  assert.equal(serverFiles(server.dataDir).length, 20);
+  assert.equal((await serverFiles(server)).length, 20);
 });

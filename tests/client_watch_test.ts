@@ -16,9 +16,9 @@ import {
 } from "./client_fixtures.ts";
 
 /** Waits until `check` holds (polling), or fails after `ms`. */
-async function eventually(what: string, check: () => boolean, ms = 20_000): Promise<void> {
+async function eventually(what: string, check: () => Promise<boolean>, ms = 20_000): Promise<void> {
   const until = Date.now() + ms;
-  while (!check()) {
+  while (!(await check())) {
     if (Date.now() > until) throw new Error(`never happened: ${what}`);
     await new Promise((resolve) => setTimeout(resolve, 100));
   }
@@ -46,29 +46,35 @@ Deno.test("watch sends created, modified, renamed and deleted files within secon
   await using home = await tempDir("ppclient-home-");
   await using tree = await tempDir("ppclient-tree-");
   await writeTree(tree.path, { "a.txt": "first\n", "keep/b.txt": "b\n" });
-  const files = () => new Map(serverFiles(server.dataDir).map((f) => [f.filepath, f.sha256]));
-  const deleted = () => new Set(serverDeletedPaths(server.dataDir));
+  const files = async () => new Map((await serverFiles(server)).map((f) => [f.filepath, f.sha256]));
+  const deleted = async () => new Set(await serverDeletedPaths(server));
 
   const watcher = startWatch(server.url, server.adminKey, tree.path, home.path);
   await watcher.ready;
-  assert.equal(files().get(`${tree.path}/a.txt`), sha256("first\n"), "the first full scan");
+  assert.equal((await files()).get(`${tree.path}/a.txt`), sha256("first\n"), "the first full scan");
 
   await writeTree(tree.path, { "new/c.txt": "created\n" });
-  await eventually("created", () => files().get(`${tree.path}/new/c.txt`) === sha256("created\n"));
+  await eventually(
+    "created",
+    async () => (await files()).get(`${tree.path}/new/c.txt`) === sha256("created\n"),
+  );
 
   await Deno.writeTextFile(`${tree.path}/a.txt`, "second\n");
-  await eventually("modified", () => files().get(`${tree.path}/a.txt`) === sha256("second\n"));
+  await eventually(
+    "modified",
+    async () => (await files()).get(`${tree.path}/a.txt`) === sha256("second\n"),
+  );
 
   await Deno.rename(`${tree.path}/new/c.txt`, `${tree.path}/new/renamed.txt`);
   await eventually(
     "renamed",
-    () =>
-      files().get(`${tree.path}/new/renamed.txt`) === sha256("created\n") &&
-      deleted().has(`${tree.path}/new/c.txt`),
+    async () =>
+      (await files()).get(`${tree.path}/new/renamed.txt`) === sha256("created\n") &&
+      (await deleted()).has(`${tree.path}/new/c.txt`),
   );
 
   await Deno.remove(`${tree.path}/keep/b.txt`);
-  await eventually("deleted", () => deleted().has(`${tree.path}/keep/b.txt`));
+  await eventually("deleted", async () => (await deleted()).has(`${tree.path}/keep/b.txt`));
 
   const stopped = await watcher.stop();
   assert.equal(stopped.code, 143, stopped.stderr);
@@ -114,10 +120,10 @@ Deno.test("watch started again catches up on what changed while it was stopped",
 
   const second = startWatch(server.url, server.adminKey, tree.path, home.path);
   await second.ready;
-  const files = new Map(serverFiles(server.dataDir).map((f) => [f.filepath, f.sha256]));
+  const files = new Map((await serverFiles(server)).map((f) => [f.filepath, f.sha256]));
   assert.equal(files.get(`${tree.path}/a.txt`), sha256("two\n"));
   assert.equal(files.get(`${tree.path}/while-stopped.txt`), sha256("new\n"));
-  assert.ok(serverDeletedPaths(server.dataDir).includes(`${tree.path}/gone.txt`));
+  assert.ok((await serverDeletedPaths(server)).includes(`${tree.path}/gone.txt`));
   const stopped = await second.stop();
   assert.equal(stopped.code, 143, stopped.stderr);
   assert.match(stopped.stderr, /ppclient: watch: full scan: 2 files, 2 registered, .* 1 deleted/);

@@ -82,7 +82,7 @@ Deno.test(`${WORKERS} workers, concurrent writers on one data directory: no reco
     }
   }));
 
-  const files = serverFiles(server.dataDir);
+  const files = await serverFiles(server);
   assert.equal(files.length, writers * rounds * perBatch, "every record once");
   const keys = new Set(files.map((f) => `${f.hostname}\0${f.filepath}`));
   assert.equal(keys.size, files.length, "no (host, path) twice");
@@ -199,7 +199,7 @@ Deno.test(`${WORKERS} workers: SIGKILL of one worker loses nothing acknowledged;
     assert.deepEqual(new Uint8Array(await got.arrayBuffer()), bytes);
   }
   const onServer = new Set(
-    serverFiles(server.dataDir).filter((f) => f.hostname === "killed").map((f) => f.filepath),
+    (await serverFiles(server)).filter((f) => f.hostname === "killed").map((f) => f.filepath),
   );
   for (const path of registeredPaths) assert.ok(onServer.has(path), `registered ${path}`);
 });
