@@ -11,8 +11,8 @@
  * This module is the interface and what adapters share; it imports no adapter. The
  * registry that knows every adapter is `open.ts`.
  */
-import { bytesMismatch, type Digest } from "../digest.ts";
-import type { AppError } from "../errors.ts";
+import { bytesMismatch, type Digest, type DigestWriter } from "../digest.ts";
+import { AppError, short } from "../errors.ts";
 
 /** Inclusive byte range, as in an HTTP `Range` header; `end` defaults to the last byte. */
 export interface ByteRange {
@@ -165,4 +165,38 @@ export function streamOfBytes(bytes: Uint8Array): ReadableStream<Uint8Array> {
       controller.close();
     },
   });
+}
+
+/**
+ * The next chunk of the body of blob `digest` being put, hashed into `hasher`; null at the
+ * end. A body that fails midway is "the upload ended early" (`invalid_input`), except the
+ * body's own `AppError` (a local read error at hand-off), kept as it is; more than the
+ * declared `size` bytes are refused as soon as they arrive, before they are kept anywhere.
+ */
+export async function readPutChunk(
+  reader: ReadableStreamDefaultReader<Uint8Array>,
+  hasher: DigestWriter,
+  digest: Digest,
+  size: number | undefined,
+): Promise<Uint8Array | null> {
+  let read: ReadableStreamReadResult<Uint8Array>;
+  try {
+    read = await reader.read();
+  } catch (error) {
+    if (error instanceof AppError) throw error;
+    throw new AppError(
+      "invalid_input",
+      `Cannot store blob "${short(digest)}": the upload ended early`,
+      { cause: error },
+    );
+  }
+  if (read.done) return null;
+  hasher.update(read.value);
+  if (size !== undefined && hasher.size > size) {
+    throw new AppError(
+      "invalid_input",
+      `Cannot store blob "${short(digest)}": more than the declared ${size} bytes arrived`,
+    );
+  }
+  return read.value;
 }

@@ -23,6 +23,7 @@ import {
   type ByteRange,
   type PutManyResult,
   type PutResult,
+  readPutChunk,
   resolveRange,
   type StoredBlob,
 } from "../mod.ts";
@@ -341,26 +342,8 @@ async function writeVerified(
   const reader = body.getReader();
   try {
     while (true) {
-      let chunk: ReadableStreamReadResult<Uint8Array>;
-      try {
-        chunk = await reader.read();
-      } catch (error) {
-        if (error instanceof AppError) throw error;
-        throw new AppError(
-          "invalid_input",
-          `Cannot store blob "${short(digest)}": the upload ended early`,
-          { cause: error },
-        );
-      }
-      if (chunk.done) break;
-      const value = chunk.value;
-      hasher.update(value);
-      if (size !== undefined && hasher.size > size) {
-        throw new AppError(
-          "invalid_input",
-          `Cannot store blob "${short(digest)}": more than the declared ${size} bytes arrived`,
-        );
-      }
+      const value = await readPutChunk(reader, hasher, digest, size);
+      if (value === null) break;
       let offset = 0;
       while (offset < value.byteLength) {
         const buffer = buffers[current];

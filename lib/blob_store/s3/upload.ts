@@ -32,7 +32,7 @@ import {
 } from "@aws-sdk/client-s3";
 import { type Digest, DigestWriter } from "../../digest.ts";
 import { AppError, short } from "../../errors.ts";
-import type { PutResult } from "../mod.ts";
+import { type PutResult, readPutChunk } from "../mod.ts";
 import { isConditionalConflict, isNotFound, isPreconditionFailed, unavailable } from "./errors.ts";
 
 /** User metadata on every object this store writes: the digest its bytes were verified to have. */
@@ -63,27 +63,9 @@ export async function putVerified(
   let multipart: MultipartUpload | undefined;
   try {
     while (true) {
-      let read: ReadableStreamReadResult<Uint8Array>;
-      try {
-        read = await reader.read();
-      } catch (error) {
-        // The body's own failure (a local read error at hand-off) is kept as it is.
-        if (error instanceof AppError) throw error;
-        throw new AppError(
-          "invalid_input",
-          `Cannot store blob "${short(digest)}": the upload ended early`,
-          { cause: error },
-        );
-      }
-      if (read.done) break;
-      hasher.update(read.value);
-      if (size !== undefined && hasher.size > size) {
-        throw new AppError(
-          "invalid_input",
-          `Cannot store blob "${short(digest)}": more than the declared ${size} bytes arrived`,
-        );
-      }
-      for (const part of parts.push(read.value)) {
+      const value = await readPutChunk(reader, hasher, digest, size);
+      if (value === null) break;
+      for (const part of parts.push(value)) {
         multipart ??= await MultipartUpload.start(target);
         await multipart.add(part);
       }
