@@ -86,7 +86,7 @@ Deno.test("watch sends files that keep changing within seconds, not when the cha
   await using server = await startPpserver();
   await using home = await tempDir("ppclient-home-");
   await using tree = await tempDir("ppclient-tree-");
-  const files = () => new Map(serverFiles(server.dataDir).map((f) => [f.filepath, f.sha256]));
+  const files = async () => new Map((await serverFiles(server)).map((f) => [f.filepath, f.sha256]));
   const watcher = startWatch(server.url, server.adminKey, tree.path, home.path);
   await watcher.ready;
 
@@ -95,7 +95,7 @@ Deno.test("watch sends files that keep changing within seconds, not when the cha
   let firstSeenAt = 0;
   for (let i = 0; Date.now() - started < 12_000; i++) {
     await Deno.writeTextFile(`${tree.path}/t${i}.txt`, `trickle ${i}\n`);
-    if (firstSeenAt === 0 && files().get(`${tree.path}/t0.txt`) === sha256("trickle 0\n")) {
+    if (firstSeenAt === 0 && (await files()).get(`${tree.path}/t0.txt`) === sha256("trickle 0\n")) {
       firstSeenAt = Date.now();
     }
     await new Promise((resolve) => setTimeout(resolve, 100));
