@@ -231,29 +231,19 @@ export class SqliteInventoryQueries implements InventoryQueries {
         where.push("f.filepath >= ? AND f.filepath < ?");
         params.push(filter.path_prefix, prefixEnd(filter.path_prefix));
       }
-      if (filter.digest !== undefined) {
-        where.push("f.sha256 = ?");
-        params.push(filter.digest);
-      }
-      if (filter.min_size !== undefined) {
-        where.push("f.file_size >= ?");
-        params.push(filter.min_size);
-      }
-      if (filter.max_size !== undefined) {
-        where.push("f.file_size <= ?");
-        params.push(filter.max_size);
-      }
-      if (filter.mtime_from !== undefined) {
-        where.push("f.file_mtime >= ?");
-        params.push(filter.mtime_from);
-      }
-      if (filter.mtime_to !== undefined) {
-        where.push("f.file_mtime < ?");
-        params.push(filter.mtime_to);
-      }
-      if (filter.reported_since !== undefined) {
-        where.push("f.updated_at >= ?");
-        params.push(filter.reported_since);
+      // The filters that compare one column with one value.
+      const comparisons = [
+        ["f.sha256 = ?", filter.digest],
+        ["f.file_size >= ?", filter.min_size],
+        ["f.file_size <= ?", filter.max_size],
+        ["f.file_mtime >= ?", filter.mtime_from],
+        ["f.file_mtime < ?", filter.mtime_to],
+        ["f.updated_at >= ?", filter.reported_since],
+      ] as const;
+      for (const [clause, value] of comparisons) {
+        if (value === undefined) continue;
+        where.push(clause);
+        params.push(value);
       }
       return this.#filePage("search", where, params, page);
     });
